@@ -1,0 +1,264 @@
+"""
+Per-key state: sliding windows, cooldowns, learned budgets and health.
+
+A :class:`KeyState` holds everything the pool knows about one key. The
+scheduler decides *which* key serves a request; this module decides *whether*
+a key can serve at a given instant and keeps the books when it does. Nothing
+here sleeps or reads a clock: every method takes ``now`` (epoch seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import deque
+from collections.abc import Iterable
+
+from ._config import KeyConfig, Window
+from ._redact import fingerprint
+
+__all__ = ["KeyState"]
+
+INF = math.inf
+
+
+class _WindowLog:
+    """The grant times still inside one sliding window, oldest first."""
+
+    __slots__ = ("limit", "seconds", "times")
+
+    def __init__(self, window: Window) -> None:
+        self.limit = window.limit
+        self.seconds = window.seconds
+        self.times: deque[float] = deque()
+
+    def prune(self, now: float) -> None:
+        # A grant at t counts in every span (x - seconds, x] with x < t + seconds,
+        # so it leaves the window exactly `seconds` after it was made.
+        horizon = now - self.seconds
+        times = self.times
+        while times and times[0] <= horizon:
+            times.popleft()
+
+    def free_at(self, now: float) -> float:
+        """The earliest instant at which this window admits one more grant."""
+        self.prune(now)
+        excess = len(self.times) - self.limit
+        if excess < 0:
+            return -INF
+        return self.times[excess] + self.seconds
+
+    def left(self, now: float) -> int:
+        self.prune(now)
+        return max(self.limit - len(self.times), 0)
+
+
+class KeyState:
+    """
+    What the pool knows about one key, as custom policies and snapshots see it.
+
+    Read-only for users: the pool changes it. ``token`` is available for
+    callers that build requests by hand, and is masked in ``repr`` and ``str``.
+    """
+
+    __slots__ = (
+        "_budget",
+        "_budget_reset_at",
+        "_learned_limit",
+        "_seen_at",
+        "_windows",
+        "config",
+        "cooldown_until",
+        "disabled_reason",
+        "failures",
+        "in_flight",
+        "last_granted_at",
+        "streak",
+        "successes",
+        "version",
+    )
+
+    def __init__(self, config: KeyConfig) -> None:
+        self.config = config
+        self._windows = [_WindowLog(w) for w in config.windows]
+        #: Requests granted on this key and not yet reported or released.
+        self.in_flight = 0
+        #: The key rests until this instant after a 429 or a transport error.
+        self.cooldown_until = -INF
+        #: Consecutive failures; the exponent of the next fallback backoff.
+        self.streak = 0
+        #: Set when the vendor said the key is revoked; the key never serves again.
+        self.disabled_reason: str | None = None
+        self.successes = 0
+        self.failures = 0
+        self.last_granted_at = -INF
+        # What the vendor's rate-limit headers said: grants left until a reset.
+        # None while unknown; the budget is spent locally between answers.
+        self._budget: int | None = None
+        self._budget_reset_at = -INF
+        self._learned_limit: int | None = None
+        # The latest instant the pool looked at this key; `remaining` uses it.
+        self._seen_at = -INF
+        #: Bumped on every change, so stale timer entries can be recognised.
+        self.version = 0
+
+    # -- what policies read -------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The key's configured name."""
+        return self.config.name
+
+    @property
+    def token(self) -> str:
+        """The secret token. Never log it."""
+        return self.config.token
+
+    @property
+    def disabled(self) -> bool:
+        """Whether the key was retired (revoked by the vendor)."""
+        return self.disabled_reason is not None
+
+    @property
+    def remaining(self) -> int | None:
+        """
+        Grants the key may still make now, by its windows and by what the
+        vendor last said; ``None`` when nothing limits it.
+        """
+        return self.remaining_at(self._seen_at)
+
+    def remaining_at(self, now: float) -> int | None:
+        """Grants left at ``now`` (``None``: unlimited as far as we know)."""
+        lefts = [w.left(now) for w in self._windows]
+        if self._budget is not None and now < self._budget_reset_at:
+            lefts.append(max(self._budget, 0))
+        return min(lefts) if lefts else None
+
+    def next_available_at(self, now: float) -> float:
+        """
+        The earliest instant (epoch seconds) at which this key could serve,
+        ``now`` if it can serve now, ``inf`` if only a release (or nothing,
+        when disabled) can free it.
+        """
+        return max(self.ready_at(now), now)
+
+    def windows_left(self, now: float) -> list[int]:
+        """Grants left in each configured window at ``now``."""
+        return [w.left(now) for w in self._windows]
+
+    # -- the books ------------------------------------------------------------
+
+    def ready_at(self, now: float) -> float:
+        """
+        When this key can serve: ``<= now`` means now, ``inf`` means it is
+        disabled or full of in-flight requests (only a release frees it).
+        """
+        self._seen_at = now
+        if self.disabled_reason is not None:
+            return INF
+        limit = self.config.max_in_flight
+        if limit is not None and self.in_flight >= limit:
+            return INF
+        at = self.cooldown_until
+        for window in self._windows:
+            free = window.free_at(now)
+            if free > at:
+                at = free
+        if self._budget is not None:
+            if now >= self._budget_reset_at:
+                # The vendor's window has reset: start from its stated limit.
+                self._budget = self._learned_limit
+            elif self._budget <= 0 and self._budget_reset_at > at:
+                at = self._budget_reset_at
+        return at
+
+    def grant(self, now: float) -> None:
+        """Record one grant at ``now``; the caller checked :meth:`ready_at`."""
+        self.in_flight += 1
+        self.last_granted_at = now
+        for window in self._windows:
+            window.times.append(now)
+        if self._budget is not None:
+            self._budget -= 1
+        self.version += 1
+
+    def release(self, granted_at: float, *, refund: bool) -> None:
+        """
+        End one grant without a result.
+
+        Args:
+            granted_at: when the grant was made.
+            refund: the request never left, so give its window slot back.
+        """
+        self.in_flight = max(self.in_flight - 1, 0)
+        if refund:
+            for window in self._windows:
+                # The slot may already have slid out of the window.
+                with contextlib.suppress(ValueError):
+                    window.times.remove(granted_at)
+            if self._budget is not None:
+                self._budget += 1
+        self.version += 1
+
+    def succeed(self) -> None:
+        """A request on this key worked: the failure streak ends."""
+        self.successes += 1
+        self.streak = 0
+        self.version += 1
+
+    def cool(self, now: float, seconds: float, *, failure: bool = True) -> None:
+        """Rest the key for ``seconds``; a shorter hint never cuts a longer rest."""
+        if failure:
+            self.failures += 1
+            self.streak += 1
+        until = now + seconds
+        if until > self.cooldown_until:
+            self.cooldown_until = until
+        self.version += 1
+
+    def disable(self, reason: str) -> None:
+        """Retire the key for good."""
+        self.failures += 1
+        self.disabled_reason = reason
+        self.version += 1
+
+    def learn(
+        self,
+        now: float,
+        remaining: int | None,
+        limit: int | None,
+        reset_after: float | None,
+    ) -> None:
+        """
+        Take in what the vendor's rate-limit headers said.
+
+        The vendor counted this request and those it received before; requests
+        still in flight may not be counted yet, so they are taken off the budget
+        to stay on the safe side.
+        """
+        if limit is not None and limit > 0:
+            self._learned_limit = limit
+        if remaining is None or reset_after is None:
+            return
+        budget = remaining - self.in_flight
+        reset_at = now + reset_after
+        if self._budget is not None and now < self._budget_reset_at:
+            budget = min(budget, self._budget)
+            reset_at = max(reset_at, self._budget_reset_at)
+        self._budget = budget
+        self._budget_reset_at = reset_at
+        self.version += 1
+
+    def __repr__(self) -> str:
+        state = f"disabled={self.disabled_reason!r}" if self.disabled else "enabled"
+        return (
+            f"KeyState(name={self.name!r}, token={fingerprint(self.token)}, "
+            f"in_flight={self.in_flight}, {state})"
+        )
+
+    __str__ = __repr__
+
+
+def names_of(states: Iterable[KeyState]) -> list[str]:
+    """Key names, for log lines and errors."""
+    return [s.name for s in states]
