@@ -65,6 +65,7 @@ class KeyState:
         "_budget",
         "_budget_reset_at",
         "_learned_limit",
+        "_learned_period",
         "_seen_at",
         "_windows",
         "config",
@@ -97,6 +98,7 @@ class KeyState:
         self._budget: int | None = None
         self._budget_reset_at = -INF
         self._learned_limit: int | None = None
+        self._learned_period = 0.0
         # The latest instant the pool looked at this key; `remaining` uses it.
         self._seen_at = -INF
         #: Bumped on every change, so stale timer entries can be recognised.
@@ -166,11 +168,21 @@ class KeyState:
                 at = free
         if self._budget is not None:
             if now >= self._budget_reset_at:
-                # The vendor's window has reset: start from its stated limit.
-                self._budget = self._learned_limit
-            elif self._budget <= 0 and self._budget_reset_at > at:
+                self._renew_budget(now)
+            if self._budget is not None and self._budget <= 0 and self._budget_reset_at > at:
                 at = self._budget_reset_at
         return at
+
+    def _renew_budget(self, now: float) -> None:
+        """
+        The vendor's window has reset: start again from its stated limit, for
+        as long as its last window lasted, until an answer says more.
+        """
+        if self._learned_limit is None or self._learned_period <= 0:
+            self._budget = None
+            return
+        self._budget = self._learned_limit - self.in_flight
+        self._budget_reset_at = now + self._learned_period
 
     def grant(self, now: float) -> None:
         """Record one grant at ``now``; the caller checked :meth:`ready_at`."""
@@ -240,6 +252,7 @@ class KeyState:
             self._learned_limit = limit
         if remaining is None or reset_after is None:
             return
+        self._learned_period = reset_after
         budget = remaining - self.in_flight
         reset_at = now + reset_after
         if self._budget is not None and now < self._budget_reset_at:

@@ -114,6 +114,8 @@ class KeyPool(PoolBase):
     def _wait(
         self, waiter: Waiter, ready: threading.Event, timeout: float | None
     ) -> Lease:
+        if timeout is not None and timeout >= threading.TIMEOUT_MAX:
+            timeout = None  # Event.wait overflows past TIMEOUT_MAX; this is forever
         try:
             served = ready.wait(timeout)
         except BaseException:

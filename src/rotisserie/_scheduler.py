@@ -131,7 +131,9 @@ class Scheduler:
     ) -> None:
         self._keys = _index_keys(configs)
         if lease_timeout is not None and not (
-            isinstance(lease_timeout, (int, float)) and 0 < lease_timeout < INF
+            isinstance(lease_timeout, (int, float))
+            and not isinstance(lease_timeout, bool)
+            and 0 < lease_timeout < INF
         ):
             raise ConfigError(
                 "lease_timeout",
@@ -166,6 +168,9 @@ class Scheduler:
         endpoint = self._endpoint(name)
         if endpoint.entries == 0:
             endpoint.reserve, endpoint.priority = reserve, priority
+            # Extras go round in the order endpoints entered: a re-entered
+            # endpoint, or one first seen by an implicit request, queues anew.
+            endpoint.order = next(self._seq)
         else:
             # Nested blocks for one endpoint: the strongest claim holds.
             endpoint.reserve = max(endpoint.reserve, reserve)
@@ -233,6 +238,10 @@ class Scheduler:
                 mid-flight, say) keeps it, and says nothing of the key's health.
         """
         self._check_owner(lease)
+        if lease.status is LeaseStatus.RECLAIMED:
+            # The pool already took the capacity back; the caller could not
+            # know, so ending the lease late is not an error.
+            return []
         if lease.status is not LeaseStatus.ACTIVE:
             raise ResultAlreadyReported(
                 f"lease {lease.id} of key {lease.name!r} is already {lease.status.value}"

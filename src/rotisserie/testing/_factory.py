@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from rotisserie.testing._headers import RateHeaderStyle, RetryAfterStyle
+from rotisserie.testing._headers import RetryAfterStyle
 from rotisserie.testing._keys import KeySpec
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class SimulatorFactory(Protocol):
         auth_scheme: str = ...,
         query_param: str | None = ...,
         retry_after: RetryAfterStyle | None = ...,
-        rate_headers: Collection[RateHeaderStyle] | RateHeaderStyle = ...,
+        rate_headers: Collection[str] | str = ...,
         latency: float = ...,
         error_rate: float = ...,
         drop_rate: float = ...,

@@ -18,7 +18,6 @@ from rotisserie.testing._limiters import Verdict
 
 __all__ = [
     "RATE_HEADER_STYLES",
-    "RateHeaderStyle",
     "RetryAfterStyle",
     "ceil_ms",
     "go_duration",
@@ -27,7 +26,6 @@ __all__ = [
     "seconds_text",
 ]
 
-RateHeaderStyle = Literal["x-ratelimit", "openai", "ietf"]
 RetryAfterStyle = Literal["seconds", "date"]
 
 RATE_HEADER_STYLES: frozenset[str] = frozenset({"x-ratelimit", "openai", "ietf"})

@@ -96,20 +96,25 @@ class KeyTable:
 
         revoked_tokens = _tokens("revoked", revoked)
         quota_tokens = _tokens("quota_exhausted", quota_exhausted)
-        for token in revoked_tokens | quota_tokens:
-            found = self._by_token.get(token)
-            key = found if found is not None else SimulatedKey(token)
-            if found is None:
-                self._add(key)
+        # Walk the tokens in the order given, so extra keys are listed (and
+        # reported in stats) in a stable order.
+        for token in (*revoked_tokens, *quota_tokens):
             if token in revoked_tokens and token in quota_tokens:
+                key_name = self._name_for(token)
                 raise ConfigError(
-                    "quota_exhausted", f"key {key.name!r} is also listed as revoked"
+                    "quota_exhausted", f"key {key_name!r} is also listed as revoked"
                 )
+            known = self._by_token.get(token)
+            key = known if known is not None else self._add(SimulatedKey(token))
             self._status[key.name] = (
                 "revoked" if token in revoked_tokens else "quota_exhausted"
             )
 
-    def _add(self, key: SimulatedKey) -> None:
+    def _name_for(self, token: str) -> str:
+        key = self._by_token.get(token)
+        return key.name if key is not None else token
+
+    def _add(self, key: SimulatedKey) -> SimulatedKey:
         if key.token in self._by_token:
             other = self._by_token[key.token].name
             raise ConfigError("keys", f"keys {other!r} and {key.name!r} share a token")
@@ -118,6 +123,7 @@ class KeyTable:
         self._by_token[key.token] = key
         self._by_name[key.name] = key
         self._status[key.name] = "active"
+        return key
 
     @property
     def keys(self) -> tuple[SimulatedKey, ...]:
@@ -158,11 +164,12 @@ class KeyTable:
             self._status[name] = status
 
 
-def _tokens(field_name: str, tokens: Iterable[str]) -> frozenset[str]:
+def _tokens(field_name: str, tokens: Iterable[str]) -> dict[str, None]:
+    # An insertion-ordered set: duplicates collapse, the given order stays.
     if isinstance(tokens, str):
         # A lone string would otherwise be read as one token per character.
         tokens = (tokens,)
-    result = frozenset(tokens)
+    result = dict.fromkeys(tokens)
     for token in result:
         if not _is_text(token):
             raise ConfigError(field_name, "tokens must be non-empty strings")

@@ -7,11 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from rotisserie.errors import ConfigError
-from rotisserie.testing._headers import (
-    RATE_HEADER_STYLES,
-    RateHeaderStyle,
-    RetryAfterStyle,
-)
+from rotisserie.testing._headers import RATE_HEADER_STYLES, RetryAfterStyle
 
 __all__ = ["Settings"]
 
@@ -39,7 +35,7 @@ class Settings:
         auth_scheme: str,
         query_param: str | None,
         retry_after: RetryAfterStyle | None,
-        rate_headers: Collection[RateHeaderStyle] | RateHeaderStyle,
+        rate_headers: Collection[str] | str,
         latency: float,
     ) -> Settings:
         """

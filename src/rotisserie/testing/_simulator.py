@@ -10,7 +10,7 @@ from types import TracebackType
 
 from rotisserie.testing._faults import FaultDeck
 from rotisserie.testing._handler import Vendor
-from rotisserie.testing._headers import RateHeaderStyle, RetryAfterStyle
+from rotisserie.testing._headers import RetryAfterStyle
 from rotisserie.testing._keys import KeySpec, KeyTable, normalize_keys
 from rotisserie.testing._server import LoopServer, ThreadServer
 from rotisserie.testing._settings import Settings
@@ -83,7 +83,7 @@ class Simulator:
         auth_scheme: str = "Bearer",
         query_param: str | None = "api_key",
         retry_after: RetryAfterStyle | None = "seconds",
-        rate_headers: Collection[RateHeaderStyle] | RateHeaderStyle = (),
+        rate_headers: Collection[str] | str = (),
         latency: float = 0.0,
         error_rate: float = 0.0,
         drop_rate: float = 0.0,
