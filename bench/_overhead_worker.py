@@ -34,7 +34,9 @@ def _async_pair_us(keys: int, pairs: int, repeats: int) -> float:
     from rotisserie import AsyncKeyPool, KeyConfig
 
     async def main() -> float:
-        pool: Any = AsyncKeyPool([KeyConfig(f"k{i}", f"token-{i}") for i in range(keys)])
+        pool: Any = AsyncKeyPool(
+            [KeyConfig(f"k{i}", f"token-{i}") for i in range(keys)]
+        )
         async with pool.endpoint("bench", reserve=1, priority=1):
             samples = []
             for _ in range(repeats):

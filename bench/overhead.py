@@ -16,11 +16,15 @@ import sys
 from _peer import PEER_VERSION, peer_python, run_worker
 
 
-def measure(pairs: int, repeats: int, with_peer: bool = True) -> dict[str, dict[str, float]]:
+def measure(
+    pairs: int, repeats: int, with_peer: bool = True
+) -> dict[str, dict[str, float]]:
     """Microseconds per pair, by library and then by ``mode/keys``."""
     common = ("--pairs", str(pairs), "--repeats", str(repeats))
     results: dict[str, dict[str, float]] = {}
-    results["rotisserie"] = _as_floats(run_worker(sys.executable, "_overhead_worker.py", *common))
+    results["rotisserie"] = _as_floats(
+        run_worker(sys.executable, "_overhead_worker.py", *common)
+    )
     results["naive"] = _as_floats(
         run_worker(sys.executable, "_overhead_worker.py", "--modes", "naive", *common)
     )
@@ -53,7 +57,9 @@ def table(results: dict[str, dict[str, float]]) -> str:
             cells += [f"{peer:.2f}", f"{peer / value:.1f}×"]
         cells.append(f"{naive:.3f}")
         lines.append("| " + " | ".join(cells) + " |")
-    scale = {mode: ours[f"{mode}/10000"] / ours[f"{mode}/10"] for mode in ("sync", "async")}
+    scale = {
+        mode: ours[f"{mode}/10000"] / ours[f"{mode}/10"] for mode in ("sync", "async")
+    }
     lines.append("")
     lines.append(
         "Cost at 10,000 keys over cost at 10: "
@@ -71,7 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pairs", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--no-peer", action="store_true", help="skip the published peer")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the published peer"
+    )
     args = parser.parse_args()
     print(table(measure(args.pairs, args.repeats, with_peer=not args.no_peer)))
 

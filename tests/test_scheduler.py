@@ -135,7 +135,7 @@ def test_release_serves_others_by_priority_then_arrival() -> None:
 
 
 def test_request_behind_waiters_of_its_endpoint_queues() -> None:
-    """A new request never overtakes earlier waiters of its own endpoint."""
+    """A key freeing at the instant of a new request goes to the earlier waiter first."""
     scheduler = Scheduler(keys(1, per_window=(1, 10)))
     grant(scheduler, "e", T0)
     early = wait(scheduler, "e", T0 + 1)
@@ -207,7 +207,7 @@ def test_shares_under_load_follow_assignment(
 # -- windows and concurrency ----------------------------------------------------------
 
 
-def test_window_c21_grant_leaves_window_after_its_seconds() -> None:
+def test_window_grant_leaves_after_its_seconds() -> None:
     """per_window=(2, 10): asks at 0, 9.9, 10.0 are granted and 10.1 waits until 19.9."""
     scheduler = Scheduler(keys(1, per_window=(2, 10)))
     for t in (0.0, 9.9, 10.0):

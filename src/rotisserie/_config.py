@@ -208,11 +208,17 @@ class RetryConfig:
                 "retry_attempts", f"must be an int of at least 1, got {attempts!r}"
             )
         methods = self.retry_for_methods
-        if isinstance(methods, str) or not all(isinstance(m, str) for m in methods):
+        # Read an iterable once: a generator checked and then copied would be empty.
+        names = (
+            tuple(methods)
+            if isinstance(methods, Iterable) and not isinstance(methods, str)
+            else None
+        )
+        if names is None or not all(isinstance(m, str) for m in names):
             raise ConfigError(
                 "retry_for_methods", f"must be a list of method names, got {methods!r}"
             )
-        object.__setattr__(self, "retry_for_methods", tuple(m.upper() for m in methods))
+        object.__setattr__(self, "retry_for_methods", tuple(m.upper() for m in names))
 
     def rate_limit_backoff(self, streak: int) -> float:
         """Cooldown (seconds) after a 429 with no usable hint."""

@@ -64,6 +64,8 @@ class KeyState:
     __slots__ = (
         "_budget",
         "_budget_reset_at",
+        "_cached_at",
+        "_cached_for",
         "_learned_limit",
         "_learned_period",
         "_seen_at",
@@ -74,6 +76,7 @@ class KeyState:
         "failures",
         "in_flight",
         "last_granted_at",
+        "lease_seconds",
         "streak",
         "successes",
         "version",
@@ -103,6 +106,11 @@ class KeyState:
         self._seen_at = -INF
         #: Bumped on every change, so stale timer entries can be recognised.
         self.version = 0
+        #: Seconds a lease on this key lasts; set by the scheduler.
+        self.lease_seconds = INF
+        # A shared store's last word on readiness, and the instant it was for.
+        self._cached_for = -INF
+        self._cached_at = -INF
 
     # -- what policies read -------------------------------------------------
 
@@ -131,7 +139,7 @@ class KeyState:
 
     def remaining_at(self, now: float) -> int | None:
         """Grants left at ``now`` (``None``: unlimited as far as we know)."""
-        lefts = [w.left(now) for w in self._windows]
+        lefts = self.windows_left(now)
         if self._budget is not None and now < self._budget_reset_at:
             lefts.append(max(self._budget, 0))
         return min(lefts) if lefts else None
@@ -156,6 +164,20 @@ class KeyState:
         disabled or full of in-flight requests (only a release frees it).
         """
         self._seen_at = now
+        at = self.shared_ready_at(now)
+        if self._budget is not None:
+            if now >= self._budget_reset_at:
+                self._renew_budget(now)
+            if (
+                self._budget is not None
+                and self._budget <= 0
+                and self._budget_reset_at > at
+            ):
+                at = self._budget_reset_at
+        return at
+
+    def shared_ready_at(self, now: float) -> float:
+        """Readiness by the state a store shares: health, leases and windows."""
         if self.disabled_reason is not None:
             return INF
         limit = self.config.max_in_flight
@@ -166,11 +188,6 @@ class KeyState:
             free = window.free_at(now)
             if free > at:
                 at = free
-        if self._budget is not None:
-            if now >= self._budget_reset_at:
-                self._renew_budget(now)
-            if self._budget is not None and self._budget <= 0 and self._budget_reset_at > at:
-                at = self._budget_reset_at
         return at
 
     def _renew_budget(self, now: float) -> None:
@@ -184,12 +201,19 @@ class KeyState:
         self._budget = self._learned_limit - self.in_flight
         self._budget_reset_at = now + self._learned_period
 
-    def grant(self, now: float) -> None:
-        """Record one grant at ``now``; the caller checked :meth:`ready_at`."""
+    def try_grant(self, now: float) -> bool:
+        """Record one grant at ``now`` if the key can serve; say whether it did."""
+        if self.ready_at(now) > now:
+            return False
         self.in_flight += 1
-        self.last_granted_at = now
         for window in self._windows:
             window.times.append(now)
+        self.note_grant(now)
+        return True
+
+    def note_grant(self, now: float) -> None:
+        """The bookkeeping every store shares after a grant."""
+        self.last_granted_at = now
         if self._budget is not None:
             self._budget -= 1
         self.version += 1
@@ -226,6 +250,16 @@ class KeyState:
         until = now + seconds
         if until > self.cooldown_until:
             self.cooldown_until = until
+        self.version += 1
+
+    def forget_shared(self) -> None:
+        """Drop any cached word from a shared store; the next look asks again."""
+        self._cached_for = -INF
+        self.version += 1
+
+    def note_failure(self) -> None:
+        """Count a failure that does not rest the key (a 5xx, say)."""
+        self.failures += 1
         self.version += 1
 
     def disable(self, reason: str) -> None:

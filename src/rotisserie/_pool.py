@@ -42,6 +42,8 @@ class KeyPool(PoolBase):
         lease_timeout: seconds after which a key never reported is taken back
             (``None``: never).
         clock: returns epoch seconds; inject a fake one in tests.
+        store: where per-key state lives: in memory (default), or a
+            ``rotisserie.state.redis.RedisStore`` shared by many processes.
 
     A request waits for a key only while none can serve; it is woken by a
     timer at the instant a key frees, or by a release, never by polling.
@@ -228,10 +230,12 @@ class KeyPool(PoolBase):
                 handle.set()
         if self._scheduler.has_waiters:
             self._arm_timer()
+        elif self._timer_thread is not None:
+            self._timer_changed.notify()  # nobody waits: let the timer thread end
 
     def _arm_timer(self) -> None:
         """Make sure the timer thread knows the next instant a key frees."""
-        if self._timer_thread is None or not self._timer_thread.is_alive():
+        if self._timer_thread is None:
             self._timer_thread = threading.Thread(
                 target=self._run_timer, name="rotisserie-timer", daemon=True
             )
@@ -240,25 +244,26 @@ class KeyPool(PoolBase):
             self._timer_changed.notify()
 
     def _run_timer(self) -> None:
-        # One thread per pool sleeps until the next instant a key frees (or a
-        # lease expires) while requests wait, and lets the scheduler move on.
-        # With nobody waiting it sleeps until notified, and it ends with the pool.
+        # While requests wait, one thread sleeps until the next instant a key
+        # frees (or a lease expires) and lets the scheduler move on. It ends
+        # when nobody waits; the next waiter starts a new one. Clearing
+        # `_timer_thread` under the lock means no waiter can miss it.
         with self._lock:
-            while not self._scheduler.closed:
-                wake = (
-                    self._scheduler.next_wake() if self._scheduler.has_waiters else None
-                )
-                if wake is None:
-                    self._timer_changed.wait()
-                    continue
-                delay = wake - self._clock()
-                if delay > 0:
-                    self._timer_changed.wait(delay)
-                    continue
-                woken = self._scheduler.advance(self._clock())
-                for waiter in woken:
-                    if isinstance(waiter.handle, threading.Event):
-                        waiter.handle.set()
+            try:
+                while self._scheduler.has_waiters and not self._scheduler.closed:
+                    wake = self._scheduler.next_wake()
+                    if wake is None:
+                        self._timer_changed.wait()
+                        continue
+                    delay = wake - self._clock()
+                    if delay > 0:
+                        self._timer_changed.wait(delay)
+                        continue
+                    for waiter in self._scheduler.advance(self._clock()):
+                        if isinstance(waiter.handle, threading.Event):
+                            waiter.handle.set()
+            finally:
+                self._timer_thread = None
 
 
 def _check_timeout(timeout: float | None) -> None:

@@ -14,6 +14,7 @@ from ._scheduler import Scheduler, Waiter
 from ._snapshot import PoolSnapshot
 from .errors import ConfigError
 from .policies import PolicySpec
+from .state import KeyStore
 
 __all__ = ["Clock", "PoolBase"]
 
@@ -43,6 +44,7 @@ class PoolBase:
         retry_config: RetryConfig | None = None,
         lease_timeout: float | None = 600.0,
         clock: Clock = time.time,
+        store: KeyStore | None = None,
     ) -> None:
         if auth_config is not None and not isinstance(auth_config, AuthConfig):
             raise ConfigError(
@@ -72,7 +74,13 @@ class PoolBase:
             policy=policy,
             retry=self.retry_config,
             lease_timeout=lease_timeout,
+            store=store,
         )
+        # A shared store tells of releases in other processes, so that
+        # waiters here wake at once rather than at the next timer.
+        on_freed = getattr(store, "on_freed", None)
+        if callable(on_freed):
+            on_freed(self._key_freed)
 
     @classmethod
     def from_env(
@@ -157,6 +165,11 @@ class PoolBase:
         with self._lock:
             woken = self._scheduler.release(key, self._clock(), sent=sent)
             self._after_change(woken)
+
+    def _key_freed(self, name: str) -> None:
+        with self._lock:
+            if self._scheduler.has_waiters and not self._scheduler.closed:
+                self._after_change(self._scheduler.refresh(name, self._clock()))
 
     # -- views -------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from .errors import (
     ResultAlreadyReported,
 )
 from .policies import EvenPolicy, PolicySpec, resolve_policy
+from .state import KeyStore, MemoryStore
 
 __all__ = ["LOWEST_PRIORITY", "Scheduler", "Waiter"]
 
@@ -118,6 +119,7 @@ class Scheduler:
         retry: cooldown rules for failures.
         lease_timeout: seconds after which an unreported grant is reclaimed
             (``None``: never).
+        store: where per-key state lives (memory by default).
     """
 
     def __init__(
@@ -128,8 +130,9 @@ class Scheduler:
         policy: PolicySpec = "even",
         retry: RetryConfig | None = None,
         lease_timeout: float | None = 600.0,
+        store: KeyStore | None = None,
     ) -> None:
-        self._keys = _index_keys(configs)
+        self._keys = _index_keys(configs, store if store is not None else MemoryStore())
         if lease_timeout is not None and not (
             isinstance(lease_timeout, (int, float))
             and not isinstance(lease_timeout, bool)
@@ -144,6 +147,8 @@ class Scheduler:
         self._even = isinstance(self.policy, EvenPolicy)
         self.retry = retry if retry is not None else RetryConfig()
         self.lease_timeout = INF if lease_timeout is None else float(lease_timeout)
+        for key in self._keys.values():
+            key.lease_seconds = self.lease_timeout
 
         self._endpoints: dict[str, _Endpoint] = {}
         self._owner: dict[str, str | None] = dict.fromkeys(self._keys)
@@ -205,10 +210,8 @@ class Scheduler:
         self._advance(now)
         endpoint = self._endpoint(endpoint_name)
         if not endpoint.waiters:
-            key = self._pick(endpoint, now)
-            if key is not None:
-                lease = self._grant(key, endpoint.name, now)
-                self._reindex(key, now)
+            lease = self._grant_ready(endpoint, now)
+            if lease is not None:
                 return lease
         waiter = Waiter(endpoint.name, next(self._seq))
         endpoint.waiters.append(waiter)
@@ -293,6 +296,15 @@ class Scheduler:
         return self._flush(now)
 
     # -- time ------------------------------------------------------------------
+
+    def refresh(self, name: str, now: float) -> list[Waiter]:
+        """Look again at key ``name``: another process changed its shared state."""
+        key = self._keys.get(name)
+        if key is None or self.closed:
+            return []
+        key.forget_shared()
+        self._reindex(key, now)
+        return self._flush(now)
 
     def advance(self, now: float) -> list[Waiter]:
         """Let time pass: free keys whose wait is over, reclaim stale leases."""
@@ -397,8 +409,22 @@ class Scheduler:
             return next(iter(pool.values()))
         return self.policy.choose(list(pool.values()), endpoint.name)
 
-    def _grant(self, key: KeyState, endpoint: str, now: float) -> Lease:
-        key.grant(now)
+    def _grant_ready(self, endpoint: _Endpoint, now: float) -> Lease | None:
+        """Grant a ready key to ``endpoint``, or ``None`` when none is ready."""
+        while True:
+            key = self._pick(endpoint, now)
+            if key is None:
+                return None
+            lease = self._grant(key, endpoint.name, now)
+            self._reindex(key, now)
+            if lease is not None:
+                return lease
+            # A shared store said no: another process took the key first.
+            # Reindexing moved it out of the ready set, so the loop ends.
+
+    def _grant(self, key: KeyState, endpoint: str, now: float) -> Lease | None:
+        if not key.try_grant(now):
+            return None
         lease = Lease(key, endpoint, now, now + self.lease_timeout, self)
         if self.lease_timeout != INF:
             self._leases[lease.id] = lease
@@ -432,9 +458,11 @@ class Scheduler:
                 container[key.name] = key
                 self._ready_in[key.name] = container
                 return
-            self._dequeue(waiter)
-            waiter.lease = self._grant(key, waiter.endpoint, now)
-            self._woken.append(waiter)
+            lease = self._grant(key, waiter.endpoint, now)
+            if lease is not None:
+                self._dequeue(waiter)
+                waiter.lease = lease
+                self._woken.append(waiter)
             at = key.ready_at(now)
             if at > now:
                 if at < INF:
@@ -537,7 +565,7 @@ class Scheduler:
             log.warning("key %s disabled: %s", key.name, key.disabled_reason)
             self._reassign()
         elif status >= 500:
-            key.failures += 1
+            key.note_failure()
         key.learn(now, signal.remaining, signal.limit, signal.reset_after)
 
     def _reassign(self) -> None:
@@ -584,7 +612,7 @@ class Scheduler:
             )
 
 
-def _index_keys(configs: Iterable[KeyConfig]) -> dict[str, KeyState]:
+def _index_keys(configs: Iterable[KeyConfig], store: KeyStore) -> dict[str, KeyState]:
     if isinstance(configs, (str, bytes)) or not isinstance(configs, Iterable):
         raise ConfigError(
             "keys", f"expected an iterable of KeyConfig, got {type(configs).__name__}"
@@ -597,7 +625,7 @@ def _index_keys(configs: Iterable[KeyConfig]) -> dict[str, KeyState]:
             )
         if config.name in keys:
             raise ConfigError("name", f"duplicate key name {config.name!r}")
-        keys[config.name] = KeyState(config)
+        keys[config.name] = store.key_state(config)
     if not keys:
         raise ConfigError("keys", "a pool needs at least one key")
     return keys

@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from ._cli_demo import demo
 from ._cli_keys import keys
 
 __all__ = ["main"]
@@ -34,4 +35,5 @@ def main() -> None:
     """
 
 
+main.add_command(demo)
 main.add_command(keys)

@@ -97,11 +97,17 @@ class Selection:
 
     def __init__(self, fn: Callable[..., Sequence[KeyState]]) -> None:
         self._fn = fn
-        self._takes_endpoint = _positional_count(fn) >= 3
+        # Pass only the arguments it takes: ``(available)`` is recognised by
+        # name and must not be handed ``n`` it has no parameter for.
+        count = _positional_count(fn)
+        self._takes_count = count >= 2
+        self._takes_endpoint = count >= 3
 
     def choose(self, candidates: Sequence[KeyState], endpoint: str) -> KeyState:
         """Call the function for one key and check what it returned."""
-        args: tuple[Any, ...] = (list(candidates), 1)
+        args: tuple[Any, ...] = (list(candidates),)
+        if self._takes_count:
+            args += (1,)
         if self._takes_endpoint:
             args += (endpoint,)
         chosen = self._fn(*args)
@@ -180,5 +186,11 @@ def _positional_names(fn: Callable[..., Any]) -> list[str]:
 
 
 def _positional_count(fn: Callable[..., Any]) -> int:
-    names = _positional_names(fn)
-    return len(names) if names else 1
+    """How many positional arguments ``fn`` takes; 3 (all) for ``*args``."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return 3
+    return len(_positional_names(fn)) or 1

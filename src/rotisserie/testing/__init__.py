@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rotisserie.testing._factory import SimulatorFactory
 from rotisserie.testing._keys import SimulatedKey
 from rotisserie.testing._limit import Limit
+from rotisserie.testing._redis import RedisServer
 from rotisserie.testing._stats import KeyStats, RecordedRequest
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ __all__ = [
     "KeyStats",
     "Limit",
     "RecordedRequest",
+    "RedisServer",
     "SimulatedKey",
     "Simulator",
     "SimulatorFactory",
