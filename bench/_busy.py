@@ -8,7 +8,7 @@ twenty callers into one.
 
 from __future__ import annotations
 
-from _report import Budget, Row, Section
+from _report import COLUMNS, Budget, Row, Section
 from _vendor import Load, Outcome, Vendor, run_http
 
 CALLERS = 20
@@ -25,7 +25,7 @@ def busy(budget: Budget) -> Section:
         known_limits=False,
         warmup=budget.warmup,
     )
-    runs = {lib: run_http(lib, vendor, load) for lib in ("rotisserie", "peer", "naive")}
+    runs = {lib: run_http(lib, vendor, load) for lib in COLUMNS}
     return Section(_rows(runs), {lib: o.as_dict() for lib, o in runs.items()})
 
 

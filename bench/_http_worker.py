@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import os
 import sys
 import threading
@@ -81,11 +82,15 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: int = 0
     failures: int = 0
+    first_failure: str | None = None
 
-    def record_failure(self) -> None:
+    def record_failure(self, exc: Exception) -> None:
         """Count one call into the pool that raised before the deadline."""
         with self.lock:
             self.failures += 1
+            if self.first_failure is None:
+                # The type and message only: pool errors never carry a token.
+                self.first_failure = f"{type(exc).__name__}: {exc}"
 
     def record(self, endpoint: str, status: int | None, at: float) -> None:
         """Count one answer (``None``: the request failed in transport)."""
@@ -189,42 +194,88 @@ def _retry_after(value: str | None) -> float:
         return 1.0
 
 
+class Deadline:
+    """
+    When the run ends, on the monotonic clock.
+
+    A step of the wall clock must neither end the run early nor turn a
+    closed pool into a busy loop; it is measured instead (``step``), because
+    the simulator stamps admissions with the wall clock and the parent maps
+    the run onto those stamps.
+    """
+
+    def __init__(self, duration: float) -> None:
+        self.duration = duration
+        self.at = math.inf
+        self.wall_start = 0.0
+        self._offset = 0.0
+
+    def start(self) -> None:
+        """Start the clock; the barrier calls this once, before anyone runs."""
+        self._offset = time.time() - time.monotonic()
+        self.wall_start = time.time()
+        self.at = time.monotonic() + self.duration
+
+    def passed(self) -> bool:
+        """Whether the run is over."""
+        return time.monotonic() >= self.at
+
+    def left(self) -> float:
+        """Seconds until the end, never negative."""
+        return max(self.at - time.monotonic(), 0.0)
+
+    def step(self) -> float:
+        """How far the wall clock moved against the monotonic one, seconds."""
+        return time.time() - time.monotonic() - self._offset
+
+
 def _caller(
     client: PoolClient | NaiveClient,
     spec: Spec,
     endpoint: str,
     start: threading.Barrier,
-    deadline: list[float],
+    deadline: Deadline,
     tally: Tally,
 ) -> None:
     url = f"{spec.url}/v1/{endpoint}"
     with requests.Session() as session:
         start.wait()
-        while time.time() < deadline[0]:
+        while not deadline.passed():
             try:
                 status = client.send(session, url, endpoint)
-            except Exception:
+            except Exception as exc:
                 # Closing the pool at the deadline may fail a waiting call;
                 # before the deadline a failing pool is worth counting.
-                if time.time() >= deadline[0]:
+                if deadline.passed():
                     return
-                tally.record_failure()
+                tally.record_failure(exc)
                 continue
             tally.record(endpoint, status, time.time())
 
 
+def _watch_threads() -> list[str]:
+    """Collect exceptions that end any thread, the pool's own included."""
+    crashes: list[str] = []
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread is not None else "?"
+        crashes.append(f"{name}: {args.exc_type.__name__}: {args.exc_value}")
+
+    threading.excepthook = hook
+    return crashes
+
+
 def run(spec: Spec) -> dict[str, Any]:
     """Run the callers until the deadline and return what they saw."""
+    crashes = _watch_threads()
     client: PoolClient | NaiveClient = (
         PoolClient(spec) if spec.mode == "pool" else NaiveClient(spec)
     )
     tally = Tally()
     callers = sum(g.threads for g in spec.groups)
-    # The last party to arrive sets the deadline, so no thread starts early.
-    deadline = [0.0]
-    start = threading.Barrier(
-        callers + 1, action=lambda: deadline.__setitem__(0, time.time() + spec.duration)
-    )
+    deadline = Deadline(spec.duration)
+    # The last party to arrive starts the clock, so no thread starts early.
+    start = threading.Barrier(callers + 1, action=deadline.start)
     threads = [
         threading.Thread(
             target=_caller,
@@ -238,16 +289,19 @@ def run(spec: Spec) -> dict[str, Any]:
     for thread in threads:
         thread.start()
     start.wait()
-    time.sleep(max(deadline[0] - time.time(), 0.0))
-    _finish(client, claims, threads, deadline[0] + _JOIN_GRACE)
+    time.sleep(deadline.left())
+    _finish(client, claims, threads)
     return {
-        "started": deadline[0] - spec.duration,
-        "ended": deadline[0],
+        "started": deadline.wall_start,
+        "ended": deadline.wall_start + spec.duration,
+        "clock_step": deadline.step(),
         "ok": tally.ok,
         "statuses": {str(k): v for k, v in tally.statuses.items()},
         "errors": tally.errors,
         "pool_failures": tally.failures,
+        "first_failure": tally.first_failure,
         "stuck": sum(t.is_alive() for t in threads),
+        "thread_crashes": crashes[:10],
     }
 
 
@@ -255,15 +309,15 @@ def _finish(
     client: PoolClient | NaiveClient,
     claims: contextlib.ExitStack,
     threads: list[threading.Thread],
-    until: float,
 ) -> None:
     """Stop the run at the deadline instead of serving every last waiter."""
     # Nothing after the deadline is measured, and waiting out the keys'
     # windows for callers still queued would only lengthen the run.
     with contextlib.suppress(Exception):
         client.close()
+    until = time.monotonic() + _JOIN_GRACE
     for thread in threads:
-        thread.join(max(until - time.time(), 0.0))
+        thread.join(max(until - time.monotonic(), 0.0))
     with contextlib.suppress(Exception):
         claims.close()
 

@@ -43,8 +43,8 @@ class Budget:
     vendor_kinds: tuple[str, ...]
 
 
-FULL = Budget("full", 10.0, 1.0, 6.0, 5.0, 30, 10_000, 3, ("fixed", "bucket"))
-QUICK = Budget("quick", 2.5, 0.5, 2.0, 1.5, 8, 2_000, 2, ("bucket",))
+FULL = Budget("full", 10.0, 1.0, 6.0, 5.0, 60, 10_000, 3, ("fixed", "bucket"))
+QUICK = Budget("quick", 2.5, 0.5, 2.0, 1.5, 10, 2_000, 2, ("bucket",))
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def save(budget: Budget, sections: dict[str, Section]) -> Path:
-    """Write every row and raw measurement to ``bench/results/<date>.json``."""
+def save(budget: Budget, sections: dict[str, Section], partial: str = "") -> Path:
+    """
+    Write every row and raw measurement to ``bench/results/<date>.json``.
+
+    A smoke run or a run of some scenarios (``partial``, such as ``"1,4"``)
+    gets a suffix, so it never overwrites the day's full results.
+    """
     RESULTS_DIR.mkdir(exist_ok=True)
-    # A smoke run must not overwrite the day's full results.
     suffix = "" if budget is FULL else f"-{budget.name}"
+    if partial:
+        suffix += "-only-" + partial.replace(",", "-")
     path = RESULTS_DIR / f"{time.strftime('%Y-%m-%d')}{suffix}.json"
     data = {
         "machine": machine(),

@@ -10,6 +10,7 @@ client ignores both, so one naive run serves both rows.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from _report import Budget, Row, Section, percent
@@ -69,7 +70,7 @@ def _known_and_unknown(
     rows = _known_rows(known_label, vendor, outcomes[True])
     rows += _unknown_rows(unknown_label, vendor, outcomes[False])
     raw: dict[str, Any] = {
-        "vendor": vendor.__dict__,
+        "vendor": asdict(vendor),
         "known": {lib: o.as_dict() for lib, o in outcomes[True].items()},
         "unknown": {lib: o.as_dict() for lib, o in outcomes[False].items()},
     }

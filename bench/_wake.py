@@ -17,7 +17,7 @@ from _report import Budget, Row, Section
 
 #: Seconds every key cools in a trial; short, so trials are cheap, yet far
 #: longer than any wake-up path.
-COOLDOWN = 0.1
+COOLDOWN = 0.05
 MEDIAN_AIM_MS = 1.0
 
 

@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--flavour", choices=("sync", "async", "sleep"), required=True)
     parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--cooldown", type=float, default=0.1)
+    parser.add_argument("--cooldown", type=float, default=0.05)
     args = parser.parse_args()
     print(json.dumps({"late_ms": run(args.flavour, args.trials, args.cooldown)}))
 

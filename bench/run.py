@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         clock = time.monotonic()
         sections[name] = scenario(budget)
         print(f"  {time.monotonic() - clock:.0f} s", file=sys.stderr, flush=True)
-    path = save(budget, sections)
+    path = save(budget, sections, args.only.replace(" ", ""))
     rows = [row for section in sections.values() for row in section.rows]
     info = machine()
     print(

@@ -17,6 +17,20 @@ from rotisserie import (
     PoolClosed,
 )
 
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 # C20: pools created at import time, outside any event loop, and used by one
 # asyncio.run after another. The second one makes tasks wait for keys.
 MODULE_POOL = AsyncKeyPool([KeyConfig("a", "A"), KeyConfig("b", "B")])
@@ -194,6 +208,21 @@ async def test_lease_block_reports_on_exit() -> None:
             raise ConnectionError("reset")
     snap = pool.snapshot().key("k")
     assert (snap.in_flight, snap.successes, snap.failures) == (0, 1, 1)
+    pool.close()
+
+
+async def test_lease_block_outliving_lease_timeout_still_reports() -> None:
+    """A block that outlives lease_timeout still reports its success once on exit."""
+    clock = FakeClock()
+    pool = AsyncKeyPool([KeyConfig("k", "T")], clock=clock, lease_timeout=30)
+    async with pool.lease("e") as key:
+        clock.advance(31)
+        pool.release(await pool.take_key("e"))  # the next request reclaims the lease
+        statuses = [key.status]
+    statuses.append(key.status)
+    assert statuses == [LeaseStatus.RECLAIMED, LeaseStatus.LATE_REPORTED]
+    snap = pool.snapshot().key("k")
+    assert (snap.in_flight, snap.successes) == (0, 1)
     pool.close()
 
 

@@ -80,8 +80,19 @@ def test_request_never_entered_endpoint_is_served() -> None:
     scheduler.enter("owner", 1, 1, T0)
     lease = grant(scheduler, "stranger", T0)
     assert lease.endpoint == "stranger"
+
+
+def test_never_entered_endpoint_shows_only_while_requests_wait() -> None:
+    """An ad-hoc endpoint is listed while it has waiters and forgotten after."""
+    scheduler = Scheduler(keys(1, max_in_flight=1), lease_timeout=None)
+    held = grant(scheduler, "stranger", T0)
+    assert [e.name for e in scheduler.snapshot(T0).endpoints] == []
+    waiter = wait(scheduler, "stranger", T0)
     snap = scheduler.snapshot(T0).endpoint("stranger")
-    assert (snap.reserve, snap.entered, snap.keys) == (0, False, ())
+    assert (snap.reserve, snap.entered, snap.keys, snap.waiting) == (0, False, (), 1)
+    scheduler.report(held, 200, {}, None, T0 + 1)
+    assert waiter.lease is not None
+    assert [e.name for e in scheduler.snapshot(T0 + 1).endpoints] == []
 
 
 def test_request_waits_when_no_key_can_serve() -> None:
@@ -481,6 +492,9 @@ def test_release_after_reclaim_is_accepted() -> None:
     assert scheduler.release(late, T0 + 31) == []
     assert in_flight(scheduler, T0 + 31) == 1
     assert current.status is LeaseStatus.ACTIVE
+    assert late.status is LeaseStatus.RELEASED and not late.awaiting_result
+    with pytest.raises(ResultAlreadyReported):  # ended twice by the caller
+        scheduler.report(late, 200, {}, None, T0 + 32)
 
 
 def test_lease_timeout_none_never_reclaims() -> None:
@@ -561,12 +575,13 @@ def test_cancel_served_waiter_returns_its_key() -> None:
     )
     held = grant(scheduler, "e", T0)
     waiter = wait(scheduler, "e", T0)
-    scheduler.report(held, 200, {}, None, T0)
+    # One second on: past the pacing gap that follows a grant while others wait.
+    scheduler.report(held, 200, {}, None, T0 + 1)
     assert waiter.lease is not None
-    scheduler.cancel(waiter, T0)
+    scheduler.cancel(waiter, T0 + 1)
     assert waiter.lease.status is LeaseStatus.RELEASED
-    assert in_flight(scheduler, T0) == 0
-    assert scheduler.snapshot(T0).key("k0").windows_left == (1,)
+    assert in_flight(scheduler, T0 + 1) == 0
+    assert scheduler.snapshot(T0 + 1).key("k0").windows_left == (1,)
 
 
 def test_close_fails_waiters_and_refuses_requests() -> None:
@@ -587,12 +602,56 @@ def test_next_wake_is_earliest_free_moment() -> None:
     """next_wake names the soonest instant a cooldown or window ends."""
     scheduler = Scheduler(keys(2, per_window=(1, 100)), lease_timeout=None)
     assert scheduler.next_wake() is None
-    scheduler.report(grant(scheduler, "e", T0), 429, {"Retry-After": "20"}, None, T0)
+    refused = grant(scheduler, "e", T0)
+    scheduler.report(refused, 429, {"Retry-After": "20"}, None, T0)
+    margin = scheduler.snapshot(T0).key(refused.name).window_margin
     grant(scheduler, "e", T0 + 5)
-    assert scheduler.next_wake() == T0 + 100
+    assert scheduler.next_wake() == T0 + 100 + margin
     wait(scheduler, "e", T0 + 6)
-    assert scheduler.next_wake() == T0 + 100
+    assert scheduler.next_wake() == T0 + 100 + margin
     assert scheduler.advance(T0 + 99.999) == []
+
+
+def test_429_on_a_windowed_key_widens_its_windows() -> None:
+    """A 429 the window allowed widens that key's margin: 5 ms, doubling, capped at 5%."""
+    scheduler = Scheduler(keys(1, per_window=(1, 1.0)), lease_timeout=None)
+    margins = []
+    for step in range(6):
+        now = T0 + 10 * step
+        lease = grant(scheduler, "e", now)
+        scheduler.report(lease, 429, {"retry-after-ms": "1"}, None, now)
+        margins.append(scheduler.snapshot(now).key(lease.name).window_margin)
+    # 5% of the 1 s window caps the doubling.
+    assert margins == pytest.approx([0.005, 0.01, 0.02, 0.04, 0.05, 0.05])
+
+
+def test_widened_window_holds_the_next_grant_back_by_the_margin() -> None:
+    """After a widening, the key's slot frees one window plus the margin after its grant."""
+    scheduler = Scheduler(keys(1, per_window=(1, 10.0)), lease_timeout=None)
+    scheduler.report(grant(scheduler, "e", T0), 429, {"retry-after-ms": "1"}, None, T0)
+    scheduler.report(grant(scheduler, "e", T0 + 10.005), 200, {}, None, T0 + 10.005)
+    waiter = wait(scheduler, "e", T0 + 20.0)
+    assert scheduler.advance(T0 + 20.0049) == []
+    assert scheduler.advance(T0 + 20.010) == [waiter]
+
+
+def test_window_margin_option_applies_from_the_start() -> None:
+    """Scheduler(window_margin=...) keeps every window that much longer."""
+    scheduler = Scheduler(
+        keys(1, per_window=(1, 10.0)), lease_timeout=None, window_margin=0.5
+    )
+    scheduler.report(grant(scheduler, "e", T0), 200, {}, None, T0)
+    waiter = wait(scheduler, "e", T0 + 10.0)
+    assert not waiter.done
+    assert scheduler.advance(T0 + 10.5) == [waiter]
+
+
+def test_429_on_a_key_without_windows_leaves_the_margin_alone() -> None:
+    """Only keys with configured windows learn a margin."""
+    scheduler = Scheduler(keys(1), lease_timeout=None)
+    lease = grant(scheduler, "e", T0)
+    scheduler.report(lease, 429, {"Retry-After": "1"}, None, T0)
+    assert scheduler.snapshot(T0).key(lease.name).window_margin == 0.0
 
 
 # -- snapshot and validation ------------------------------------------------------------
@@ -654,3 +713,53 @@ def test_scheduler_enter_bad_arguments_name_field(
         scheduler.enter(name, reserve, priority, T0)
     assert info.value.field == field
     assert scheduler.snapshot(T0).endpoints == ()
+
+
+# -- pacing under contention -------------------------------------------------------
+
+
+def test_freed_window_slots_go_to_waiters_one_pace_apart() -> None:
+    """Four slots freeing at once serve four waiters 50 ms apart, not in one volley."""
+    scheduler = Scheduler(keys(1, per_window=(20, 1.0)), lease_timeout=None)
+    for _ in range(4):
+        scheduler.report(grant(scheduler, "e", T0), 200, {}, None, T0)
+    for _ in range(16):
+        scheduler.report(grant(scheduler, "e", T0 + 0.5), 200, {}, None, T0 + 0.5)
+    waiters = [wait(scheduler, "e", T0 + 0.9) for _ in range(4)]
+    served_at = []
+    now = T0 + 1.0
+    while now < T0 + 1.3:
+        for waiter in scheduler.advance(now):
+            assert waiter.lease is not None
+            served_at.append(waiter.lease.granted_at)
+        now = scheduler.next_wake() or now + 0.01
+    assert served_at == pytest.approx([T0 + 1.0, T0 + 1.05, T0 + 1.10, T0 + 1.15])
+    assert all(w.done for w in waiters)
+
+
+def test_requests_without_waiters_are_not_paced() -> None:
+    """With nobody waiting, a key serves back-to-back requests at once."""
+    scheduler = Scheduler(keys(1, per_window=(20, 1.0)), lease_timeout=None)
+    leases = [grant(scheduler, "e", T0) for _ in range(20)]
+    assert {lease.granted_at for lease in leases} == {T0}
+
+
+def test_pacing_gap_is_capped_for_long_windows() -> None:
+    """per_window=(5, 60) paces waiters 0.1 s apart, not 12 s."""
+    scheduler = Scheduler(
+        keys(1, per_window=(5, 60.0), max_in_flight=1), lease_timeout=None
+    )
+    held = grant(scheduler, "e", T0)
+    waiter = wait(scheduler, "e", T0)
+    scheduler.report(held, 200, {}, None, T0 + 0.01)
+    assert not waiter.done
+    assert scheduler.next_wake() == pytest.approx(T0 + 0.1)
+    assert scheduler.advance(T0 + 0.1) == [waiter]
+
+
+def test_refunded_grant_does_not_pace_the_next_one() -> None:
+    """A lease given back unused frees its key for a waiter at once."""
+    scheduler = Scheduler(keys(1, per_window=(1, 1.0)), lease_timeout=None)
+    unused = grant(scheduler, "e", T0)
+    waiter = wait(scheduler, "e", T0)
+    assert scheduler.release(unused, T0 + 0.01) == [waiter]

@@ -194,11 +194,21 @@ def test_retry_after_repeated_in_multidict() -> None:
     assert signal.cooldown == 4.0
 
 
-def test_retry_after_wins_over_other_sources() -> None:
-    """Retry-After comes before retry-after-ms and the window reset."""
+def test_retry_after_ms_wins_over_rounded_retry_after() -> None:
+    """The precise retry-after-ms comes before Retry-After, which vendors round up."""
     headers = {
         "Retry-After": "2",
         "retry-after-ms": "1500",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": "50",
+    }
+    assert read_signal(429, headers, None, NOW).cooldown == 1.5
+
+
+def test_retry_after_wins_over_window_reset() -> None:
+    """Retry-After comes before the reset of an exhausted window."""
+    headers = {
+        "Retry-After": "2",
         "x-ratelimit-remaining": "0",
         "x-ratelimit-reset": "50",
     }

@@ -117,10 +117,10 @@ class AsyncKeyPool(PoolBase):
         try:
             yield key
         except BaseException as exc:
-            if key.status is LeaseStatus.ACTIVE:
+            if key.awaiting_result:
                 self.mark_result(key, None, None, exc)
             raise
-        if key.status is LeaseStatus.ACTIVE:
+        if key.awaiting_result:
             self.mark_result(key, 200, None, None)
 
     # -- adapters --------------------------------------------------------------------

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import click
 
-from .demo import CLIENTS, DemoSettings, Monitor, run_demo
+from .demo import CLIENTS, ClientName, DemoSettings, Monitor, run_demo
 
 __all__ = ["demo"]
 
@@ -95,7 +96,7 @@ def demo(
         keys=keys,
         rate=rate,
         requests=total,
-        client=client,  # type: ignore[arg-type]  # click.Choice checked it
+        client=cast(ClientName, client),  # click.Choice checked it
         funnel=funnel,
         unknown_limits=unknown_limits,
         latency=latency,

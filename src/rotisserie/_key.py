@@ -9,6 +9,7 @@ here sleeps or reads a clock: every method takes ``now`` (epoch seconds).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import math
 from collections import deque
@@ -20,6 +21,11 @@ from ._redact import fingerprint
 __all__ = ["KeyState"]
 
 INF = math.inf
+# Window margins grow from this step, and never past this share of the window.
+_MARGIN_STEP = 0.005
+_MARGIN_CAP = 0.05
+# The longest gap pacing puts between two grants of one key (seconds).
+_PACE_CAP = 0.1
 
 
 class _WindowLog:
@@ -27,17 +33,20 @@ class _WindowLog:
 
     __slots__ = ("limit", "seconds", "times")
 
-    def __init__(self, window: Window) -> None:
+    def __init__(self, window: Window, margin: float) -> None:
         self.limit = window.limit
-        self.seconds = window.seconds
+        # The span actually kept: the configured one plus the key's margin.
+        self.seconds = window.seconds + margin
         self.times: deque[float] = deque()
 
     def prune(self, now: float) -> None:
         # A grant at t counts in every span (x - seconds, x] with x < t + seconds,
-        # so it leaves the window exactly `seconds` after it was made.
-        horizon = now - self.seconds
+        # so it leaves the window exactly `seconds` after it was made. The test
+        # is written `t + seconds <= now`, the same sum free_at() returns, so
+        # that floating-point rounding cannot tell the two apart.
+        seconds = self.seconds
         times = self.times
-        while times and times[0] <= horizon:
+        while times and times[0] + seconds <= now:
             times.popleft()
 
     def free_at(self, now: float) -> float:
@@ -63,11 +72,13 @@ class KeyState:
 
     __slots__ = (
         "_budget",
+        "_budget_from",
         "_budget_reset_at",
         "_cached_at",
         "_cached_for",
-        "_learned_limit",
+        "_in_flight_sent",
         "_learned_period",
+        "_previous_grant_at",
         "_seen_at",
         "_windows",
         "config",
@@ -80,11 +91,14 @@ class KeyState:
         "streak",
         "successes",
         "version",
+        "window_margin",
     )
 
     def __init__(self, config: KeyConfig) -> None:
         self.config = config
-        self._windows = [_WindowLog(w) for w in config.windows]
+        #: Seconds added to every window of this key (see :meth:`widen_windows`).
+        self.window_margin = 0.0
+        self._windows = [_WindowLog(w, 0.0) for w in config.windows]
         #: Requests granted on this key and not yet reported or released.
         self.in_flight = 0
         #: The key rests until this instant after a 429 or a transport error.
@@ -96,11 +110,16 @@ class KeyState:
         self.successes = 0
         self.failures = 0
         self.last_granted_at = -INF
+        self._previous_grant_at = -INF
         # What the vendor's rate-limit headers said: grants left until a reset.
         # None while unknown; the budget is spent locally between answers.
         self._budget: int | None = None
         self._budget_reset_at = -INF
-        self._learned_limit: int | None = None
+        # When the request whose answer set the budget was sent: an answer
+        # to an earlier request is older news and changes nothing.
+        self._budget_from = -INF
+        # When each request in flight was sent (or granted), in order.
+        self._in_flight_sent: list[float] = []
         self._learned_period = 0.0
         # The latest instant the pool looked at this key; `remaining` uses it.
         self._seen_at = -INF
@@ -123,6 +142,19 @@ class KeyState:
     def token(self) -> str:
         """The secret token. Never log it."""
         return self.config.token
+
+    @property
+    def pace_interval(self) -> float:
+        """
+        Seconds between grants while requests wait: ``seconds / limit`` of the
+        window allowing the fastest rate, at most 0.1 s, 0 without windows.
+
+        The cap keeps long windows (5 a minute, say) able to hand out their
+        grants within moments; a gap of 0.1 s is enough to keep a burst from
+        leaving the client as one volley.
+        """
+        even = min((w.seconds / w.limit for w in self._windows), default=0.0)
+        return min(even, _PACE_CAP)
 
     @property
     def disabled(self) -> bool:
@@ -192,13 +224,15 @@ class KeyState:
 
     def _renew_budget(self, now: float) -> None:
         """
-        The vendor's window has reset: start again from its stated limit, for
-        as long as its last window lasted, until an answer says more.
+        The vendor's window has reset. How much it freed is unknown (all of a
+        fixed window, one slot of a sliding one), so one request probes and
+        its answer sets the budget; until then the key waits, for at most as
+        long as the vendor's last reset took.
         """
-        if self._learned_limit is None or self._learned_period <= 0:
+        if self._learned_period <= 0:
             self._budget = None
             return
-        self._budget = self._learned_limit - self.in_flight
+        self._budget = 1
         self._budget_reset_at = now + self._learned_period
 
     def try_grant(self, now: float) -> bool:
@@ -213,9 +247,36 @@ class KeyState:
 
     def note_grant(self, now: float) -> None:
         """The bookkeeping every store shares after a grant."""
+        self._previous_grant_at = self.last_granted_at
         self.last_granted_at = now
+        bisect.insort(self._in_flight_sent, now)
         if self._budget is not None:
             self._budget -= 1
+        self.version += 1
+
+    def _forget_in_flight(self, stamped_at: float) -> None:
+        sent = self._in_flight_sent
+        at = bisect.bisect_left(sent, stamped_at)
+        if at < len(sent) and sent[at] == stamped_at:
+            del sent[at]
+
+    def _move_in_flight(self, stamped_at: float, sent_at: float) -> None:
+        self._forget_in_flight(stamped_at)
+        bisect.insort(self._in_flight_sent, sent_at)
+
+    def restamp(self, stamped_at: float, sent_at: float) -> None:
+        """Move one grant's window slots from ``stamped_at`` to the later ``sent_at``."""
+        self._move_in_flight(stamped_at, sent_at)
+        for window in self._windows:
+            times = window.times
+            with contextlib.suppress(ValueError):
+                times.remove(stamped_at)
+                # Slots stay in time order; a send is rarely behind many grants,
+                # so walking back from the end is short.
+                at = len(times)
+                while at and times[at - 1] > sent_at:
+                    at -= 1
+                times.insert(at, sent_at)
         self.version += 1
 
     def release(self, granted_at: float, *, refund: bool) -> None:
@@ -227,6 +288,7 @@ class KeyState:
             refund: the request never left, so give its window slot back.
         """
         self.in_flight = max(self.in_flight - 1, 0)
+        self._forget_in_flight(granted_at)
         if refund:
             for window in self._windows:
                 # The slot may already have slid out of the window.
@@ -234,7 +296,13 @@ class KeyState:
                     window.times.remove(granted_at)
             if self._budget is not None:
                 self._budget += 1
+            self._unpace(granted_at)
         self.version += 1
+
+    def _unpace(self, granted_at: float) -> None:
+        """A refunded grant never happened, so it must not pace the next one."""
+        if granted_at == self.last_granted_at:
+            self.last_granted_at = self._previous_grant_at
 
     def succeed(self) -> None:
         """A request on this key worked: the failure streak ends."""
@@ -257,6 +325,27 @@ class KeyState:
         self._cached_for = -INF
         self.version += 1
 
+    def set_window_margin(self, margin: float) -> None:
+        """Keep every window of this key ``margin`` seconds longer than configured."""
+        self.window_margin = margin
+        for log, window in zip(self._windows, self.config.windows, strict=True):
+            log.seconds = window.seconds + margin
+        self.version += 1
+
+    def widen_windows(self) -> None:
+        """
+        The vendor refused a request our windows allowed: it counts requests
+        when they arrive, and this one arrived sooner after an earlier one than
+        their grants were apart. Widen the margin (doubling from 5 ms, up to 5%
+        of the shortest window) so that later grants leave room for the trip.
+        """
+        if not self.config.windows:
+            return
+        shortest = min(w.seconds for w in self.config.windows)
+        widened = min(max(self.window_margin * 2, _MARGIN_STEP), shortest * _MARGIN_CAP)
+        if widened > self.window_margin:
+            self.set_window_margin(widened)
+
     def note_failure(self) -> None:
         """Count a failure that does not rest the key (a 5xx, say)."""
         self.failures += 1
@@ -274,26 +363,25 @@ class KeyState:
         remaining: int | None,
         limit: int | None,
         reset_after: float | None,
+        sent_at: float = INF,
     ) -> None:
         """
-        Take in what the vendor's rate-limit headers said.
+        Take in what the vendor's rate-limit headers said about the request
+        sent at ``sent_at``.
 
-        The vendor counted this request and those it received before; requests
-        still in flight may not be counted yet, so they are taken off the budget
-        to stay on the safe side.
+        Answers come back out of order, so only one to a request sent later
+        than the one behind the current budget counts. The vendor counted
+        that request and, near enough, those sent before it; requests sent
+        after it and still in flight are taken off what it says remains.
         """
-        if limit is not None and limit > 0:
-            self._learned_limit = limit
-        if remaining is None or reset_after is None:
+        if remaining is None or reset_after is None or sent_at < self._budget_from:
             return
+        self._budget_from = sent_at
         self._learned_period = reset_after
-        budget = remaining - self.in_flight
-        reset_at = now + reset_after
-        if self._budget is not None and now < self._budget_reset_at:
-            budget = min(budget, self._budget)
-            reset_at = max(reset_at, self._budget_reset_at)
-        self._budget = budget
-        self._budget_reset_at = reset_at
+        sent = self._in_flight_sent
+        later = len(sent) - bisect.bisect_right(sent, sent_at)
+        self._budget = remaining - later
+        self._budget_reset_at = now + reset_after
         self.version += 1
 
     def __repr__(self) -> str:

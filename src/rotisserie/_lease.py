@@ -35,7 +35,16 @@ class Lease:
     ``token``, ``remaining``, ...), so code written for a plain key works.
     """
 
-    __slots__ = ("deadline", "endpoint", "granted_at", "id", "key", "owner", "status")
+    __slots__ = (
+        "deadline",
+        "endpoint",
+        "granted_at",
+        "id",
+        "key",
+        "owner",
+        "stamped_at",
+        "status",
+    )
 
     def __init__(
         self,
@@ -49,10 +58,21 @@ class Lease:
         self.key = key
         self.endpoint = endpoint
         self.granted_at = granted_at
+        #: The instant the key's windows count this request from: the grant,
+        #: or the moment it was sent (see ``mark_sent``).
+        self.stamped_at = granted_at
         self.deadline = deadline
         #: The scheduler that granted it; reports elsewhere are refused.
         self.owner = owner
         self.status = LeaseStatus.ACTIVE
+
+    @property
+    def awaiting_result(self) -> bool:
+        """
+        Whether the lease was neither reported nor released yet; a lease the
+        pool reclaimed still takes one late report.
+        """
+        return self.status in (LeaseStatus.ACTIVE, LeaseStatus.RECLAIMED)
 
     @property
     def name(self) -> str:

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._endpoint_block import EndpointBlock
-from ._lease import Lease, LeaseStatus
+from ._lease import Lease
 from ._pool_base import PoolBase
 from ._scheduler import Waiter
 from .errors import NoKeyAvailable, WouldBlockError
@@ -44,6 +44,11 @@ class KeyPool(PoolBase):
         clock: returns epoch seconds; inject a fake one in tests.
         store: where per-key state lives: in memory (default), or a
             ``rotisserie.state.redis.RedisStore`` shared by many processes.
+        window_margin: seconds added to every ``per_window`` span. Vendors
+            count a request when it arrives, so grants exactly one window
+            apart can arrive less than a window apart; a margin of the spread
+            in trip times avoids that. A 429 on a key widens its margin on its
+            own (from 5 ms, doubling, up to 5% of the window).
 
     A request waits for a key only while none can serve; it is woken by a
     timer at the instant a key frees, or by a release, never by polling.
@@ -155,10 +160,10 @@ class KeyPool(PoolBase):
         try:
             yield key
         except BaseException as exc:
-            if key.status is LeaseStatus.ACTIVE:
+            if key.awaiting_result:
                 self.mark_result(key, None, None, exc)
             raise
-        if key.status is LeaseStatus.ACTIVE:
+        if key.awaiting_result:
             self.mark_result(key, 200, None, None)
 
     # -- adapters --------------------------------------------------------------------

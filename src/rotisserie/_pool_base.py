@@ -45,6 +45,7 @@ class PoolBase:
         lease_timeout: float | None = 600.0,
         clock: Clock = time.time,
         store: KeyStore | None = None,
+        window_margin: float = 0.0,
     ) -> None:
         if auth_config is not None and not isinstance(auth_config, AuthConfig):
             raise ConfigError(
@@ -75,6 +76,7 @@ class PoolBase:
             retry=self.retry_config,
             lease_timeout=lease_timeout,
             store=store,
+            window_margin=window_margin,
         )
         # A shared store tells of releases in other processes, so that
         # waiters here wake at once rather than at the next timer.
@@ -152,6 +154,18 @@ class PoolBase:
             )
             self._after_change(woken)
 
+    def mark_sent(self, key: Lease) -> None:
+        """
+        Say that ``key``'s request is leaving now.
+
+        Windows then count the request from this moment rather than from its
+        grant, as the vendor does (it counts on arrival). Adapters call this
+        for you; call it yourself when requests can wait between
+        ``take_key`` and the send (opening connections, queues).
+        """
+        with self._lock:
+            self._after_change(self._scheduler.mark_sent(key, self._clock()))
+
     def release(self, key: Lease, *, sent: bool = False) -> None:
         """
         End ``key``'s lease without a result.
@@ -176,7 +190,10 @@ class PoolBase:
     def snapshot(self) -> PoolSnapshot:
         """Plain data about every key and endpoint, now. Never holds a token."""
         with self._lock:
-            return self._scheduler.snapshot(self._clock())
+            now = self._clock()
+            # Let time act first, so expired leases and ended cooldowns show.
+            self._after_change(self._scheduler.advance(now))
+            return self._scheduler.snapshot(now)
 
     @property
     def keys(self) -> list[KeyState]:

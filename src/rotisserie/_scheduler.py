@@ -120,6 +120,9 @@ class Scheduler:
         lease_timeout: seconds after which an unreported grant is reclaimed
             (``None``: never).
         store: where per-key state lives (memory by default).
+        window_margin: seconds added to every window from the start; a 429
+            on a key whose windows allowed the request widens that key's
+            margin further (see :meth:`KeyState.widen_windows`).
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class Scheduler:
         retry: RetryConfig | None = None,
         lease_timeout: float | None = 600.0,
         store: KeyStore | None = None,
+        window_margin: float = 0.0,
     ) -> None:
         self._keys = _index_keys(configs, store if store is not None else MemoryStore())
         if lease_timeout is not None and not (
@@ -147,8 +151,19 @@ class Scheduler:
         self._even = isinstance(self.policy, EvenPolicy)
         self.retry = retry if retry is not None else RetryConfig()
         self.lease_timeout = INF if lease_timeout is None else float(lease_timeout)
+        if (
+            isinstance(window_margin, bool)
+            or not isinstance(window_margin, (int, float))
+            or not 0 <= window_margin < INF
+        ):
+            raise ConfigError(
+                "window_margin",
+                f"must be a number of seconds >= 0, got {window_margin!r}",
+            )
         for key in self._keys.values():
             key.lease_seconds = self.lease_timeout
+            if window_margin:
+                key.set_window_margin(float(window_margin))
 
         self._endpoints: dict[str, _Endpoint] = {}
         self._owner: dict[str, str | None] = dict.fromkeys(self._keys)
@@ -193,6 +208,7 @@ class Scheduler:
         if endpoint.entries == 0:
             endpoint.reserve, endpoint.priority = 0, LOWEST_PRIORITY
         self._reassign()
+        self._forget_if_idle(endpoint)
         return self._flush(now)
 
     # -- grants ------------------------------------------------------------------
@@ -212,6 +228,7 @@ class Scheduler:
         if not endpoint.waiters:
             lease = self._grant_ready(endpoint, now)
             if lease is not None:
+                self._forget_if_idle(endpoint)
                 return lease
         waiter = Waiter(endpoint.name, next(self._seq))
         endpoint.waiters.append(waiter)
@@ -229,6 +246,7 @@ class Scheduler:
             endpoint.waiters.remove(waiter)
             if not endpoint.waiters:
                 self._waiting.pop(endpoint.name, None)
+                self._forget_if_idle(endpoint)
         return self._flush(now)
 
     def release(self, lease: Lease, now: float, *, sent: bool = False) -> list[Waiter]:
@@ -244,13 +262,14 @@ class Scheduler:
         if lease.status is LeaseStatus.RECLAIMED:
             # The pool already took the capacity back; the caller could not
             # know, so ending the lease late is not an error.
+            lease.status = LeaseStatus.RELEASED
             return []
         if lease.status is not LeaseStatus.ACTIVE:
             raise ResultAlreadyReported(
                 f"lease {lease.id} of key {lease.name!r} is already {lease.status.value}"
             )
         self._end(lease, LeaseStatus.RELEASED)
-        lease.key.release(lease.granted_at, refund=not sent)
+        lease.key.release(lease.stamped_at, refund=not sent)
         self._advance(now)
         self._reindex(lease.key, now)
         return self._flush(now)
@@ -279,7 +298,7 @@ class Scheduler:
         self._check_owner(lease)
         if lease.status is LeaseStatus.ACTIVE:
             self._end(lease, LeaseStatus.REPORTED)
-            lease.key.release(lease.granted_at, refund=False)
+            lease.key.release(lease.stamped_at, refund=False)
         elif lease.status is LeaseStatus.RECLAIMED:
             # The capacity was already taken back; the news about the key is
             # still worth having, once.
@@ -290,9 +309,37 @@ class Scheduler:
             raise ResultAlreadyReported(
                 f"lease {lease.id} of key {lease.name!r} is already {lease.status.value}"
             )
-        self._judge(lease.key, status, headers, error, body, now, retry or self.retry)
+        self._judge(
+            lease.key,
+            status,
+            headers,
+            error,
+            body,
+            now,
+            retry or self.retry,
+            lease.stamped_at,
+        )
         self._advance(now)
         self._reindex(lease.key, now)
+        return self._flush(now)
+
+    def mark_sent(self, lease: Lease, now: float) -> list[Waiter]:
+        """
+        Count ``lease``'s request in its key's windows from ``now``, when it
+        left, rather than from its grant.
+
+        Vendors count a request when it arrives. Requests granted together
+        leave one after another (connections open, threads take turns), and
+        a window slot re-used exactly one window after its grant could reach
+        the vendor less than a window after the slot's first request did.
+        Moving a slot later only makes the pool stricter.
+        """
+        self._check_owner(lease)
+        if lease.status is LeaseStatus.ACTIVE and now > lease.stamped_at:
+            lease.key.restamp(lease.stamped_at, now)
+            lease.stamped_at = now
+            # The key's timers went stale with the change; set them anew.
+            self._reindex(lease.key, now)
         return self._flush(now)
 
     # -- time ------------------------------------------------------------------
@@ -368,6 +415,7 @@ class Scheduler:
                 disabled_reason=k.disabled_reason,
                 successes=k.successes,
                 failures=k.failures,
+                window_margin=k.window_margin,
             )
             for k in self._keys.values()
         )
@@ -435,12 +483,29 @@ class Scheduler:
         lease.status = status
         self._leases.pop(lease.id, None)
 
+    def _ready_time(self, key: KeyState, now: float) -> float:
+        """
+        When ``key`` may serve next. While requests wait, a key with windows
+        is handed out at most once per :attr:`KeyState.pace_interval`: freed
+        window slots then go out as an even stream rather than in the bursts
+        they were first taken in, and a burst is what trips a vendor that
+        counts on arrival (a few milliseconds of jitter turn the last grant
+        of a full window into a 429) or one that meters with a small bucket.
+        A request that finds no one waiting is served at once.
+        """
+        at = key.ready_at(now)
+        if self._waiting:
+            paced = key.last_granted_at + key.pace_interval
+            if paced > at:
+                at = paced
+        return at
+
     def _reindex(self, key: KeyState, now: float) -> None:
         """Put ``key`` where it belongs after a change: ready, timed or held."""
         container = self._ready_in.pop(key.name, None)
         if container is not None:
             del container[key.name]
-        at = key.ready_at(now)
+        at = self._ready_time(key, now)
         if at <= now:
             self._offer(key, now)
         elif at < INF:
@@ -463,7 +528,7 @@ class Scheduler:
                 self._dequeue(waiter)
                 waiter.lease = lease
                 self._woken.append(waiter)
-            at = key.ready_at(now)
+            at = self._ready_time(key, now)
             if at > now:
                 if at < INF:
                     heapq.heappush(
@@ -487,6 +552,15 @@ class Scheduler:
         endpoint.waiters.popleft()
         if not endpoint.waiters:
             del self._waiting[endpoint.name]
+            self._forget_if_idle(endpoint)
+
+    def _forget_if_idle(self, endpoint: _Endpoint) -> None:
+        """
+        Drop an endpoint that no block holds and no request waits on, so that
+        endpoints named on the fly (one per tenant, say) do not pile up.
+        """
+        if endpoint.entries == 0 and not endpoint.waiters:
+            self._endpoints.pop(endpoint.name, None)
 
     def _advance(self, now: float) -> None:
         timers = self._timers
@@ -510,7 +584,7 @@ class Scheduler:
             self.lease_timeout,
         )
         self._end(lease, LeaseStatus.RECLAIMED)
-        lease.key.release(lease.granted_at, refund=False)
+        lease.key.release(lease.stamped_at, refund=False)
         self._reindex(lease.key, now)
 
     def _judge(
@@ -522,6 +596,7 @@ class Scheduler:
         body: bytes | None,
         now: float,
         retry: RetryConfig,
+        sent_at: float,
     ) -> None:
         """Change a key's health by what its request's answer said."""
         if error is not None and _is_interruption(error):
@@ -529,6 +604,7 @@ class Scheduler:
         if error is not None or status is None:
             seconds = retry.error_backoff(key.streak)
             key.cool(now, seconds)
+            key.widen_windows()
             log.info("key %s cooling %.2f s after a transport error", key.name, seconds)
             return
         signal = read_signal(
@@ -545,6 +621,7 @@ class Scheduler:
                 else retry.rate_limit_backoff(key.streak)
             )
             key.cool(now, seconds)
+            key.widen_windows()
             log.info(
                 "key %s cooling %.2f s after %s (%s)",
                 key.name,
@@ -566,7 +643,7 @@ class Scheduler:
             self._reassign()
         elif status >= 500:
             key.note_failure()
-        key.learn(now, signal.remaining, signal.limit, signal.reset_after)
+        key.learn(now, signal.remaining, signal.limit, signal.reset_after, sent_at)
 
     def _reassign(self) -> None:
         """Recompute ownership after endpoints or enabled keys changed."""

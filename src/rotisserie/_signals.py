@@ -421,18 +421,19 @@ def _cooldown(
     Return the rest the response asks for, clamped, or ``None``.
 
     For ``rate_limited`` and ``quota`` every source counts, in order:
-    ``Retry-After``, ``retry-after-ms``, then the reset of the first window
-    with nothing remaining. For other kinds only an exhausted window counts:
+    ``retry-after-ms``, ``Retry-After``, then the reset of the first window
+    with nothing remaining. The milliseconds come first because vendors that
+    send both round ``Retry-After`` up to whole seconds: trusting it would rest
+    a key for a second where a few milliseconds were asked. For other kinds only an exhausted window counts:
     a 200 that used the last request still means the next one will fail,
     whereas a 503's Retry-After is about the server, not the key.
     """
     seconds: float | None = None
     if kind in (SignalKind.RATE_LIMITED, SignalKind.QUOTA):
+        seconds = _parse_retry_after_ms(headers.get("retry-after-ms"))
         retry_after = headers.get("retry-after")
-        if retry_after is not None:
+        if seconds is None and retry_after is not None:
             seconds = parse_retry_after(retry_after, now)
-        if seconds is None:
-            seconds = _parse_retry_after_ms(headers.get("retry-after-ms"))
     if seconds is None:
         seconds = next(
             (w.reset_after for w in windows if w.remaining == 0 and w.reset_after),

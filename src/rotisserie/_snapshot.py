@@ -17,6 +17,8 @@ class KeySnapshot:
         cooldown_left: seconds until the key may serve again after a failure.
         remaining: grants left by the windows and the vendor's last word
             (``None``: nothing known limits it).
+        window_margin: seconds the key's windows are kept longer than
+            configured, after the vendor refused requests they allowed.
     """
 
     name: str
@@ -29,6 +31,7 @@ class KeySnapshot:
     disabled_reason: str | None
     successes: int
     failures: int
+    window_margin: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,10 @@ class AppServer:
         try:
             await self._stop.wait()
         finally:
+            # Let connections the kernel has queued be accepted (and closed
+            # below); a pending accept cut off by the loop's end leaks its
+            # socket, as when a client broke off before being served.
+            await asyncio.sleep(0.005)
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:

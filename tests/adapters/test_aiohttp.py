@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from rotisserie import AsyncKeyPool, KeyConfig, KeyPool, WouldBlockError
+from rotisserie import AsyncKeyPool, KeyConfig, KeyPool, NoKeyAvailable, WouldBlockError
 from rotisserie.adapters import AsyncAuth
 from rotisserie.errors import ConfigError
 from rotisserie.testing import Limit, SimulatedKey, SimulatorFactory
@@ -196,6 +196,33 @@ async def test_aiohttp_json_post_is_sent_again_when_allowed(
     assert server.seen[0].key != server.seen[1].key
 
 
+async def test_aiohttp_no_key_in_time_raises_named_error(serve: Serve) -> None:
+    """One key resting an hour: the wait limit gives NoKeyAvailable, promptly."""
+    server = serve(ok)
+    apool = AsyncKeyPool([KeyConfig("k1", TOKENS["k1"])])
+    apool.mark_result(await apool.take_key("x"), 429, {"Retry-After": "3600"})
+    started = time.monotonic()
+    async with apool.aiohttp_client("x", timeout=0.1) as client:
+        with pytest.raises(NoKeyAvailable) as caught:
+            await get_status(client.session, server.url + "/x")
+    assert time.monotonic() - started < PROMPT
+    assert caught.value.retry_after is not None and caught.value.retry_after > 3000
+    assert not server.seen
+
+
+async def test_aiohttp_lease_ends_when_headers_arrive(
+    apool: AsyncKeyPool, serve: Serve
+) -> None:
+    """An answer the caller never reads holds no lease."""
+    server = serve(ok)
+    async with (
+        apool.aiohttp_client("s") as client,
+        client.get(server.url + "/x") as resp,
+    ):
+        assert resp.status == 200
+        assert apool.snapshot().in_flight == 0
+
+
 # -- transport errors ----------------------------------------------------------
 
 
@@ -278,6 +305,31 @@ async def test_aiohttp_client_cancelled_request_frees_the_key(
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(get_status(client.session, server.url + "/s"), 0.2)
         assert apool.snapshot().in_flight == 0
+
+
+async def broken_agen() -> AsyncIterator[bytes]:
+    """A request body that raises after its first chunk."""
+    yield b"chunk-one|"
+    raise ValueError("the body broke")
+
+
+@pytest.mark.parametrize("path", ["middleware", "trace"])
+async def test_aiohttp_body_that_raises_leaves_key_unharmed(
+    apool: AsyncKeyPool, serve: Serve, path: str
+) -> None:
+    """The caller's body raising (wrapped by aiohttp): no cooldown, no lease left."""
+    server = serve(ok)
+    async with apool.auth("b") as auth:
+        if path == "trace":
+            session = aiohttp.ClientSession(trace_configs=[auth.trace_config()])
+        else:
+            session = aiohttp.ClientSession(middlewares=(auth.middleware,))
+        async with session:
+            with pytest.raises(aiohttp.ClientError):
+                async with session.post(server.url + "/x", data=broken_agen()):
+                    pass  # pragma: no cover - the body breaks first
+    assert apool.snapshot().in_flight == 0
+    assert all(key.cooldown_left == 0 for key in apool.snapshot().keys)
 
 
 # -- a sync pool in an event loop ----------------------------------------------

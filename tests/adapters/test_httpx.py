@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rotisserie import AsyncKeyPool, KeyConfig, KeyPool
+from rotisserie import AsyncKeyPool, KeyConfig, KeyPool, NoKeyAvailable
 from rotisserie.errors import ConfigError
 from rotisserie.testing import Limit, SimulatedKey, SimulatorFactory
 
@@ -229,6 +229,19 @@ def test_httpx_bytes_post_is_sent_again_when_allowed(
     assert server.seen[0].key != server.seen[1].key
 
 
+async def test_httpx_async_no_key_in_time_raises_named_error(serve: Serve) -> None:
+    """One key resting an hour: the wait limit gives NoKeyAvailable, promptly."""
+    server = serve(ok)
+    apool = AsyncKeyPool([KeyConfig("k1", TOKENS["k1"])])
+    apool.mark_result(await apool.take_key("x"), 429, {"Retry-After": "3600"})
+    started = time.monotonic()
+    async with apool.httpx_client("x", timeout=0.1) as client:
+        with pytest.raises(NoKeyAvailable, match="frees in"):
+            await client.get(server.url + "/x")
+    assert time.monotonic() - started < PROMPT
+    assert not server.seen
+
+
 # -- transport errors ----------------------------------------------------------
 
 
@@ -336,6 +349,45 @@ def test_httpx_streamed_answer_left_unread_leaves_pool_whole(
     ):
         assert answer.status_code == 200
         assert pool.snapshot().in_flight == 0
+
+
+def broken_gen() -> Iterator[bytes]:
+    """A request body that raises after its first chunk."""
+    yield b"chunk-one|"
+    raise ValueError("the body broke")
+
+
+async def broken_agen() -> AsyncIterator[bytes]:
+    """The async twin of :func:`broken_gen`."""
+    yield b"chunk-one|"
+    raise ValueError("the body broke")
+
+
+def test_httpx_body_that_raises_leaves_key_unharmed(
+    pool: KeyPool, serve: Serve
+) -> None:
+    """The caller's body raising: its error, no cooldown, no lease left."""
+    server = serve(ok)
+    with (
+        pool.auth("b") as auth,
+        httpx.Client(auth=auth) as client,
+        pytest.raises(ValueError, match="the body broke"),
+    ):
+        client.post(server.url + "/x", content=broken_gen())
+    assert pool.snapshot().in_flight == 0
+    assert all(key.cooldown_left == 0 for key in pool.snapshot().keys)
+
+
+async def test_httpx_async_body_that_raises_leaves_key_unharmed(
+    apool: AsyncKeyPool, serve: Serve
+) -> None:
+    """AsyncClient: the same."""
+    server = serve(ok)
+    async with apool.auth("b") as auth, httpx.AsyncClient(auth=auth) as client:
+        with pytest.raises(ValueError, match="the body broke"):
+            await client.post(server.url + "/x", content=broken_agen())
+    assert apool.snapshot().in_flight == 0
+    assert all(key.cooldown_left == 0 for key in apool.snapshot().keys)
 
 
 # -- redirects -----------------------------------------------------------------

@@ -247,6 +247,15 @@ def test_requests_no_key_in_time_raises_named_error(serve: Serve) -> None:
     assert caught.value.retry_after > 3000
 
 
+def test_requests_lease_ends_when_headers_arrive(pool: KeyPool, serve: Serve) -> None:
+    """A streamed answer the caller stops reading holds no lease."""
+    server = serve(ok)
+    with pool.auth("s") as auth:
+        answer = requests.get(server.url + "/x", auth=auth, stream=True)
+        assert pool.snapshot().in_flight == 0
+        answer.close()
+
+
 # -- transport errors ----------------------------------------------------------
 
 
@@ -358,6 +367,29 @@ def test_requests_answer_broken_mid_body_leaves_pool_whole(
         with pytest.raises(requests.RequestException):
             session.get(server.url + "/x")
         assert pool.snapshot().in_flight == 0
+
+
+def broken_gen() -> Iterator[bytes]:
+    """A request body that raises after its first chunk."""
+    yield b"chunk-one|"
+    raise ValueError("the body broke")
+
+
+@pytest.mark.parametrize("mounted", [True, False])
+def test_requests_body_that_raises_leaves_key_unharmed(
+    pool: KeyPool, serve: Serve, mounted: bool
+) -> None:
+    """The caller's body raising is the caller's error: no cooldown, no lease left."""
+    server = serve(ok)
+    with requests.Session() as session, pool.auth("b") as auth:
+        if mounted:
+            auth.mount(session)
+        with pytest.raises(ValueError, match="the body broke"):
+            session.post(server.url + "/x", data=broken_gen(), auth=auth)
+        session.get(server.url + "/x", auth=auth)  # ends a lease left behind
+    snapshot = pool.snapshot()
+    assert snapshot.in_flight == 0
+    assert all(key.cooldown_left == 0 for key in snapshot.keys)
 
 
 # -- redirects -----------------------------------------------------------------

@@ -768,6 +768,7 @@ def test_all_lists_public_names() -> None:
         "KeyStats",
         "Limit",
         "RecordedRequest",
+        "RedisServer",
         "SimulatedKey",
         "Simulator",
         "SimulatorFactory",

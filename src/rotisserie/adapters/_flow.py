@@ -153,7 +153,7 @@ def set_query_param(url: str, name: str, value: str) -> str:
     their exact spelling and order, and the new one comes last.
     """
     parts = urlsplit(url)
-    pairs = [p for p in _other_params(parts.query, name)]
+    pairs = list(_other_params(parts.query, name))
     pairs.append(f"{quote(name, safe='')}={quote(value, safe='')}")
     return parts._replace(query="&".join(pairs)).geturl()
 
@@ -257,6 +257,15 @@ class Call:
                 self.settings.retry.retry_attempts,
                 lease.name,
             )
+
+    def sent(self) -> None:
+        """
+        The attempt's request is leaving now: the pool's windows count it from
+        here, as the vendor counts it on arrival (see ``KeyPool.mark_sent``).
+        """
+        lease = self.lease
+        if lease is not None and lease.status is LeaseStatus.ACTIVE:
+            self.pool.mark_sent(lease)
 
     def may_send_again(self) -> bool:
         """Whether the rules allow another attempt of this request."""

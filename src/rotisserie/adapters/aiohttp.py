@@ -15,7 +15,10 @@ once; a cancelled task releases it as "fate unknown".
 Redirects. When the middleware hands aiohttp a redirect, it notes in a
 context variable of the task where the redirect leads and which origin the
 key is for; the next hop the task sends to that place is a redirect hop,
-and gets a key only when it is back on the key's origin.
+and gets a key only when it is back on the key's origin. (So a request sent
+by hand, with ``allow_redirects=False``, to the origin of the redirect just
+received is treated as that hop: it goes without a key unless it is on the
+key's origin.)
 
 The trace config is the fallback for sessions made without the middleware:
 it puts the key in the request's header list at the start, reports the
@@ -25,6 +28,7 @@ origin. It cannot send a request again or change the URL.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 from collections.abc import Mapping
@@ -33,6 +37,7 @@ from types import SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.payload import BytesPayload
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -71,6 +76,15 @@ log = logging.getLogger(__name__)
 _UNSENT: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
     aiohttp.ConnectionTimeoutError,
+)
+# Errors of the exchange with the server. Any other error says nothing about
+# the key; that includes the connection error aiohttp raises when the
+# caller's body raised (the body's error is then its cause).
+_TRANSPORT: tuple[type[BaseException], ...] = (
+    aiohttp.ClientError,
+    HttpProcessingError,
+    OSError,
+    asyncio.TimeoutError,
 )
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -130,13 +144,17 @@ async def _send(
         placed.put(lease.token)
         try:
             try:
+                call.sent()
                 response = await handler(request)
             finally:
                 placed.take_off()
             body = await _body(response)
         except BaseException as exc:
-            again = call.failed(exc, sent=not find_error(exc, _UNSENT))
             scrub_exception(exc, call.tokens())
+            if _callers_fault(exc):
+                call.abandon()
+                raise
+            again = call.failed(exc, sent=not find_error(exc, _UNSENT))
             if not (again and _replayable(request)):
                 raise
             next_lease = await auth._take_again(call)
@@ -189,6 +207,15 @@ class _Placed:
         headers.popall(config.header, None)
         if self._header_value is not None:
             headers[config.header] = self._header_value
+
+
+def _callers_fault(error: BaseException) -> bool:
+    if not isinstance(error, Exception):
+        return False  # an interruption, handled as such
+    cause = error.__cause__
+    if isinstance(cause, Exception) and not isinstance(cause, _TRANSPORT):
+        return True
+    return not isinstance(error, _TRANSPORT)
 
 
 def _replayable(request: aiohttp.ClientRequest) -> bool:
@@ -327,6 +354,9 @@ class _Tracer:
             headers: Mapping[str, str] | None = error.headers
             traced.call.answered(error.status, headers, None)
             return
+        if _callers_fault(error):
+            traced.call.abandon()
+            return
         traced.call.failed(error, sent=not find_error(error, _UNSENT))
 
     def __repr__(self) -> str:
@@ -423,7 +453,11 @@ class AiohttpClient:
 
     async def __aenter__(self) -> AiohttpClient:
         await self.auth.__aenter__()
-        self._session = aiohttp.ClientSession(middlewares=(self.auth.middleware,))
+        try:
+            self._session = aiohttp.ClientSession(middlewares=(self.auth.middleware,))
+        except BaseException as exc:
+            await self.auth.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     async def __aexit__(

@@ -64,6 +64,9 @@ _UNSENT: tuple[type[BaseException], ...] = (
     httpx.PoolTimeout,
     httpx.UnsupportedProtocol,
 )
+# Errors of the exchange with the server; anything else came from the
+# caller's side (a body that raised, a stream sent twice).
+_TRANSPORT: tuple[type[BaseException], ...] = (httpx.TransportError, OSError)
 # httpcore's trace event for request headers going out, over HTTP/1.1 or 2.
 _HEADERS_SENT = ".send_request_headers.started"
 
@@ -80,8 +83,8 @@ def sync_flow(auth: SyncAuth, request: httpx.Request) -> Flow:
     """
     exchange = _Exchange(auth, request)
     lease = auth._take_first()
-    request = exchange.begin(request, lease, asynchronous=False)
     try:
+        request = exchange.begin(request, lease, asynchronous=False)
         while True:
             response = yield request
             exchange.arrived(response)
@@ -116,8 +119,8 @@ async def async_flow(auth: AsyncAuth, request: httpx.Request) -> AsyncFlow:
     """
     exchange = _Exchange(auth, request)
     lease = await auth._take_first()
-    request = exchange.begin(request, lease, asynchronous=True)
     try:
+        request = exchange.begin(request, lease, asynchronous=True)
         while True:
             response = yield request
             exchange.arrived(response)
@@ -158,19 +161,25 @@ class _Placed:
     httpx keeps (and copies for a redirect hop) carries no key.
     """
 
-    def __init__(self, request: httpx.Request, in_: str, header: str) -> None:
+    def __init__(
+        self, request: httpx.Request, in_: str, header: str, call: Call
+    ) -> None:
         self.request = request
+        self.call = call
         self.url = request.url
         self.header = header
         self.header_value = request.headers.get(header) if in_ == "header" else None
         self.in_ = in_
         #: Whether the request may have left (headers on the wire).
         self.sent = False
+        #: Whether reading the caller's body raised.
+        self.body_failed = False
         self._off = False
 
     def on_trace(self, event: str) -> None:
-        if event.endswith(_HEADERS_SENT):
+        if event.endswith(_HEADERS_SENT) and not self.sent:
             self.sent = True
+            self.call.sent()
         self.take_off()
 
     def on_body(self) -> None:
@@ -212,7 +221,7 @@ class _Exchange:
         """Put ``lease``'s token on ``request`` and watch for it leaving."""
         self.call.begin(lease)
         config = self._config
-        placed = _Placed(request, config.in_, config.header)
+        placed = _Placed(request, config.in_, config.header, self.call)
         if config.in_ == "query":
             url = set_query_param(str(request.url), config.query_param, lease.token)
             request.url = httpx.URL(url)
@@ -275,6 +284,11 @@ class _Exchange:
             scrub_exception(error, self.call.tokens())
         if not self.call.active:
             return
+        body_failed = placed is not None and placed.body_failed
+        if body_failed or (error is not None and _callers_fault(error)):
+            # The caller's body (or code) raised: nothing is known of the key.
+            self.call.abandon()
+            return
         sent = placed is not None and placed.sent
         if error is not None and not sent:
             # A transport that emits no trace events: judge by the error.
@@ -291,6 +305,10 @@ class _Exchange:
             if earlier.request is self._request:
                 return earlier
         return response
+
+
+def _callers_fault(error: BaseException) -> bool:
+    return isinstance(error, Exception) and not isinstance(error, _TRANSPORT)
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -344,7 +362,11 @@ class _SyncWatch(httpx.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         assert isinstance(self.inner, httpx.SyncByteStream)
         self._placed.on_body()
-        yield from self.inner
+        try:
+            yield from self.inner
+        except Exception:
+            self._placed.body_failed = True
+            raise
 
     def close(self) -> None:
         if isinstance(self.inner, httpx.SyncByteStream):
@@ -361,8 +383,12 @@ class _AsyncWatch(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         assert isinstance(self.inner, httpx.AsyncByteStream)
         self._placed.on_body()
-        async for chunk in self.inner:
-            yield chunk
+        try:
+            async for chunk in self.inner:
+                yield chunk
+        except Exception:
+            self._placed.body_failed = True
+            raise
 
     async def aclose(self) -> None:
         if isinstance(self.inner, httpx.AsyncByteStream):
@@ -420,7 +446,11 @@ class SyncHttpxClient:
 
     def __enter__(self) -> SyncHttpxClient:
         self.auth.__enter__()
-        self._client = httpx.Client(auth=self.auth)
+        try:
+            self._client = httpx.Client(auth=self.auth)
+        except BaseException as exc:
+            self.auth.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(
@@ -501,7 +531,11 @@ class AsyncHttpxClient:
 
     async def __aenter__(self) -> AsyncHttpxClient:
         await self.auth.__aenter__()
-        self._client = httpx.AsyncClient(auth=self.auth)
+        try:
+            self._client = httpx.AsyncClient(auth=self.auth)
+        except BaseException as exc:
+            await self.auth.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     async def __aexit__(

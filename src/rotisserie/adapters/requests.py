@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import BaseAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
 from ._flow import (
     drop_query_param,
@@ -71,6 +71,14 @@ _UNSENT: tuple[type[BaseException], ...] = (
     NewConnectionError,
     ConnectTimeoutError,
     requests.exceptions.ConnectTimeout,
+)
+
+# Errors of the exchange with the server; anything else (a request body that
+# raised, say) came from the caller's side and says nothing about the key.
+_TRANSPORT: tuple[type[BaseException], ...] = (
+    requests.RequestException,
+    HTTPError,
+    OSError,
 )
 
 Send = Callable[[], requests.Response]
@@ -220,8 +228,12 @@ class Exchange:
             response.close()
             return lease
         error = outcome
-        again = call.failed(error, sent=not find_error(error, _UNSENT))
         scrub_exception(error, call.tokens())
+        if not find_error(error, _TRANSPORT):
+            call.abandon()
+            self._finish()
+            raise error
+        again = call.failed(error, sent=not find_error(error, _UNSENT))
         lease = self._next_lease(again, None)
         if lease is None:
             self._finish()
@@ -288,6 +300,8 @@ class Exchange:
             request.url = set_query_param(
                 request.url or "", config.query_param, lease.token
             )
+        # requests sends right after the auth has placed the token.
+        self.call.sent()
 
     def _guard(self, response: requests.Response) -> None:
         """Strip the key from a request redirected to another origin."""
@@ -476,9 +490,13 @@ class RequestsClient:
 
     def __enter__(self) -> RequestsClient:
         self.auth.__enter__()
-        session = requests.Session()
-        session.auth = self.auth
-        self.auth.mount(session)
+        try:
+            session = requests.Session()
+            session.auth = self.auth
+            self.auth.mount(session)
+        except BaseException as exc:
+            self.auth.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         self._session = session
         return self
 

@@ -58,7 +58,15 @@ class SyncAuth(_AuthBase):
     a request is sent again at once on another key, if its method is in
     ``retry_for_methods``, its body can be sent again (bytes, not a
     generator or a file), and attempts remain; otherwise the caller gets the
-    answer. A key is never sent to another origin on a redirect.
+    answer. Another attempt waits for a key at most ``timeout`` seconds
+    (``retry_after_cap`` when there is no ``timeout``), and not at all when
+    no key is expected to free by then: the caller gets the last answer.
+    A key is never sent to another origin on a redirect.
+
+    A refused connection is raised at once and its lease released. With
+    requests, other transport errors of a retryable request are sent again
+    on another key (after the first send only on a mounted session, see
+    :meth:`mount`); httpx does not let an auth retry them.
 
     Args:
         pool: the pool keys come from.

@@ -31,7 +31,9 @@ Send = Callable[[], Awaitable[int]]
 async def run_async_workload(
     settings: DemoSettings, pool: AsyncKeyPool, base_url: str, tally: Tally
 ) -> None:
-    """Run every endpoint's workers to the end of the run."""
+    """
+    Run every endpoint's workers to the end of the run.
+    """
     gate = _Gate(len(ENDPOINTS))
     await asyncio.gather(
         *(
@@ -42,7 +44,9 @@ async def run_async_workload(
 
 
 class _Gate:
-    """Holds every endpoint back until all have claimed their keys."""
+    """
+    Holds every endpoint back until all have claimed their keys.
+    """
 
     def __init__(self, parties: int) -> None:
         self._waiting = parties
@@ -120,7 +124,9 @@ async def _run_tasks(
 
 
 async def _work(tally: Tally, plan: EndpointPlan, send: Send) -> None:
-    """Send requests for ``plan`` while tickets last."""
+    """
+    Send requests for ``plan`` while tickets last.
+    """
     upto = tally.total // 2 if plan.leaves_half_way else None
     while tally.take(upto):
         start = tally.started()

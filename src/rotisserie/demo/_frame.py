@@ -1,4 +1,6 @@
-"""One picture of a running demo, handed to whatever shows it."""
+"""
+One picture of a running demo, handed to whatever shows it.
+"""
 
 from __future__ import annotations
 
@@ -35,15 +37,23 @@ class Frame:
 
     @property
     def rejected(self) -> int:
-        """429 answers the vendor sent so far."""
+        """
+        429 answers the vendor sent so far.
+        """
         return sum(s.rejected for s in self.vendor.values())
 
 
 class Monitor(Protocol):
-    """Shows a running demo; called from the thread that started the run."""
+    """
+    Shows a running demo; called from the thread that started the run.
+    """
 
     def update(self, frame: Frame) -> None:
-        """Show ``frame``; called a few times a second while the run goes on."""
+        """
+        Show ``frame``; called a few times a second while the run goes on.
+        """
 
     def close(self, frame: Frame) -> None:
-        """Show the last frame and release the terminal; called once."""
+        """
+        Show the last frame and release the terminal; called once.
+        """

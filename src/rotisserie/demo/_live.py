@@ -1,4 +1,6 @@
-"""The live terminal view of a running demo (rich ``Live``)."""
+"""
+The live terminal view of a running demo (rich ``Live``).
+"""
 
 from __future__ import annotations
 
@@ -35,19 +37,25 @@ class LiveMonitor:
         self._started = False
 
     def update(self, frame: Frame) -> None:
-        """Redraw with ``frame``."""
+        """
+        Redraw with ``frame``.
+        """
         if not self._started:
             self._live.start()
             self._started = True
         self._live.update(render_frame(frame, self._rate(frame)), refresh=True)
 
     def close(self, frame: Frame) -> None:
-        """Draw the last frame and leave it on screen."""
+        """
+        Draw the last frame and leave it on screen.
+        """
         self.update(frame)
         self._live.stop()
 
     def _rate(self, frame: Frame) -> float:
-        """Requests per second over the last :data:`RATE_SPAN` seconds."""
+        """
+        Requests per second over the last :data:`RATE_SPAN` seconds.
+        """
         recent = self._recent
         recent.append((frame.now, frame.tally.done))
         while len(recent) > 2 and frame.now - recent[1][0] >= RATE_SPAN:
@@ -57,26 +65,28 @@ class LiveMonitor:
 
 
 def describe_run(settings: DemoSettings) -> str:
-    """One line naming the client, the keys, the ceiling and the mode."""
+    """
+    One line naming the client, the keys, the ceiling and the mode.
+    """
     client = {
         "httpx": "httpx (async)",
         "httpx-sync": "httpx (sync)",
     }.get(settings.client, settings.client)
-    limits, window = settings.window
+    limit, window = settings.window
     mode = "funnel" if settings.funnel else "distribute"
     known = (
-        "limits learned from the answers"
-        if settings.unknown_limits
-        else f"limits known: {limits} per {window:g} s"
+        "limits learned" if settings.unknown_limits else f"limits {limit}/{window:g} s"
     )
     return (
         f"{client} · {settings.keys} keys × {settings.rate}/s = "
-        f"{settings.ceiling}/s ceiling · {mode} · {known}"
+        f"{settings.ceiling}/s · {mode} · {known}"
     )
 
 
 def render_frame(frame: Frame, rate: float) -> RenderableType:
-    """The whole view for one frame; ``rate`` is the current requests/s."""
+    """
+    The whole view for one frame; ``rate`` is the current requests/s.
+    """
     tally = frame.tally
     elapsed = tally.elapsed(frame.now)
     status = Text.assemble(
@@ -131,7 +141,7 @@ def _endpoints_table(frame: Frame) -> Table:
         "done",
         "waiting",
         "share",
-        "",
+        "state",
         title="endpoints",
         title_justify="left",
     )
@@ -149,7 +159,7 @@ def _endpoints_table(frame: Frame) -> Table:
             str(counts.done),
             str(endpoint.waiting) if endpoint is not None else "0",
             f"{share:6.1%}",
-            "left" if counts.left else "",
+            "left" if counts.left else "running",
         )
     return table
 

@@ -1,4 +1,6 @@
-"""Plain progress lines for a demo whose output is not a terminal."""
+"""
+Plain progress lines for a demo whose output is not a terminal.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +29,9 @@ class PlainMonitor:
         self._next_at: float | None = None
 
     def update(self, frame: Frame) -> None:
-        """Write a line if one is due."""
+        """
+        Write a line if one is due.
+        """
         if frame.tally.first_start is None:
             return  # nothing has happened yet
         if self._next_at is None:
@@ -37,11 +41,15 @@ class PlainMonitor:
             self._next_at += self._every
 
     def close(self, frame: Frame) -> None:
-        """Write nothing: the summary follows."""
+        """
+        Write nothing: the summary follows.
+        """
 
 
 def plain_line(frame: Frame) -> str:
-    """One line: elapsed time, progress, rate so far, 429s, per endpoint done."""
+    """
+    One line: elapsed time, progress, rate so far, 429s, per endpoint done.
+    """
     tally = frame.tally
     elapsed = tally.elapsed(frame.now)
     rate = tally.done / elapsed if elapsed > 0 else 0.0

@@ -1,4 +1,6 @@
-"""The summary printed at the end of a demo, as rich tables."""
+"""
+The summary printed at the end of a demo, as rich tables.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ __all__ = ["render_summary"]
 
 
 def render_summary(summary: DemoSummary) -> RenderableType:
-    """The summary: rate against the ceiling, 429s, endpoints, keys."""
+    """
+    The summary: rate against the ceiling, 429s, endpoints, keys.
+    """
     return Group(
         _overview(summary),
         _endpoints(summary),
@@ -34,10 +38,13 @@ def _overview(summary: DemoSummary) -> Table:
             f"({summary.keys} keys × {summary.rate}/s)",
         ),
     )
+    failed = f"{summary.errors} failed"
+    if summary.errors_by_kind:
+        kinds = ", ".join(f"{k}: {n}" for k, n in summary.errors_by_kind.items())
+        failed += f" ({kinds})"
     grid.add_row(
         "requests",
-        f"{summary.requests} in {summary.elapsed_s:.1f} s: {summary.ok} ok, "
-        f"{summary.errors} failed",
+        f"{summary.requests} in {summary.elapsed_s:.1f} s: {summary.ok} ok, {failed}",
     )
     grid.add_row(
         "429s",

@@ -1,4 +1,6 @@
-"""What a demo run does: keys, rates, client, mode, and the endpoint plan."""
+"""
+What a demo run does: keys, rates, client, mode, and the endpoint plan.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +27,17 @@ SYNC_CLIENTS = frozenset({"requests", "httpx-sync"})
 
 # A run with the default request count lasts this long at the ceiling.
 TARGET_SECONDS = 20
-# Workers per endpoint, as a multiple of the requests in flight the whole
-# ceiling needs (ceiling x latency): every endpoint can then keep every key
-# it may own busy, and always has requests waiting, so shares follow the
-# key assignment rather than chance.
+# Workers per endpoint: enough that every endpoint nearly always has requests
+# waiting, so that each freed key goes to its owner and the shares follow the
+# key assignment (a key whose owner has nobody waiting is lent to others).
+# A sliding window frees its grants in bursts, so that takes about half a
+# window's worth of grants over all keys; and at least a few times what the
+# ceiling keeps in flight (ceiling x latency). The price is latency: a
+# saturated closed loop queues for about workers / throughput seconds.
+# Capped, because sync clients run a thread per worker.
 WORKER_FACTOR = 2.0
 MIN_WORKERS = 4
+MAX_WORKERS = 200
 # The vendor's sliding window is at most this long, and short enough that
 # the run spans at least WINDOWS_PER_RUN of them at the ceiling: a window
 # starts empty, so a run can finish one window's worth of requests early,
@@ -121,12 +128,16 @@ class DemoSettings:
 
     @property
     def ceiling(self) -> int:
-        """The most requests per second the vendor admits: keys x rate."""
+        """
+        The most requests per second the vendor admits: keys x rate.
+        """
         return self.keys * self.rate
 
     @property
     def total(self) -> int:
-        """Requests in the whole run."""
+        """
+        Requests in the whole run.
+        """
         if self.requests is not None:
             return self.requests
         return self.ceiling * TARGET_SECONDS
@@ -144,14 +155,19 @@ class DemoSettings:
 
     @property
     def is_async(self) -> bool:
-        """Whether the client runs on asyncio (with an ``AsyncKeyPool``)."""
+        """
+        Whether the client runs on asyncio (with an ``AsyncKeyPool``).
+        """
         return self.client not in SYNC_CLIENTS
 
     @property
     def workers_per_endpoint(self) -> int:
-        """Concurrent workers in each endpoint's group."""
-        needed = WORKER_FACTOR * self.ceiling * self.latency
-        return max(MIN_WORKERS, math.ceil(needed))
+        """
+        Concurrent workers in each endpoint's group.
+        """
+        in_flight = math.ceil(WORKER_FACTOR * self.ceiling * self.latency)
+        burst = self.keys * self.window[0] // 2
+        return min(max(MIN_WORKERS, in_flight, burst), MAX_WORKERS)
 
 
 def _check_count(field: str, value: object) -> None:

@@ -1,4 +1,6 @@
-"""The end-of-run summary: rate against the ceiling, 429s, shares, latencies."""
+"""
+The end-of-run summary: rate against the ceiling, 429s, shares, latencies.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ class EndpointSummary:
 
 @dataclass(frozen=True)
 class KeySummary:
-    """One key as the vendor saw it: admitted, rejected (429), most in flight."""
+    """
+    One key as the vendor saw it: admitted, rejected (429), most in flight.
+    """
 
     granted: int
     rejected: int
@@ -49,7 +53,9 @@ class DemoSummary:
     The rate is measured honestly: requests that ended, over the wall time
     from the first request's start to the last one's end. The 429 count is
     the vendor's (the simulator's), so a 429 that an adapter retried away
-    still counts.
+    still counts. ``errors`` are requests that ended badly for the caller
+    (after the adapter's retries); ``errors_by_kind`` names how, such as
+    ``"HTTP 503"`` or an exception's type name.
 
     .. versionadded:: 0.2.0
     """
@@ -67,19 +73,24 @@ class DemoSummary:
     ok: int
     rate_limited: int
     errors: int
+    errors_by_kind: dict[str, int]
     elapsed_s: float
     endpoints: dict[str, EndpointSummary]
     keys_detail: dict[str, KeySummary]
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary as plain JSON-ready data."""
+        """
+        The summary as plain JSON-ready data.
+        """
         return asdict(self)
 
 
 def summarize(
     settings: DemoSettings, tally: TallyView, vendor: Mapping[str, KeyStats]
 ) -> DemoSummary:
-    """Build the summary from the workers' tally and the vendor's counters."""
+    """
+    Build the summary from the workers' tally and the vendor's counters.
+    """
     elapsed = tally.elapsed()
     done = tally.done
     achieved = done / elapsed if elapsed > 0 else 0.0
@@ -97,6 +108,7 @@ def summarize(
         ok=tally.ok,
         rate_limited=sum(s.rejected for s in vendor.values()),
         errors=tally.failed,
+        errors_by_kind=_errors_by_kind(tally),
         elapsed_s=round(elapsed, 3),
         endpoints={
             name: _endpoint(counts.done, done, counts.latencies)
@@ -130,6 +142,14 @@ def _endpoint(done: int, total: int, latencies: Sequence[float]) -> EndpointSumm
         p95_ms=_ms(percentile(latencies, 95)),
         p99_ms=_ms(percentile(latencies, 99)),
     )
+
+
+def _errors_by_kind(tally: TallyView) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for counts in tally.endpoints.values():
+        for kind, count in counts.failures.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    return kinds
 
 
 def _ms(seconds: float) -> float:

@@ -9,8 +9,9 @@ endpoint (it is thread-safe).
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 import requests
@@ -32,22 +33,25 @@ Send = Callable[[], int]
 def run_sync_workload(
     settings: DemoSettings, pool: KeyPool, base_url: str, tally: Tally
 ) -> None:
-    """Run every endpoint's workers to the end of the run; blocks."""
+    """
+    Run every endpoint's workers to the end of the run; blocks.
+
+    Raises:
+        BaseException: the first failure of an endpoint or a worker (a failed
+            request is counted, not raised).
+    """
     # Every endpoint claims its keys before any request goes out, so the
     # first grants already follow the full assignment.
     entered = threading.Barrier(len(ENDPOINTS))
-    groups = [
-        threading.Thread(
-            target=_run_endpoint,
-            args=(settings, pool, base_url, tally, plan, entered),
-            name=f"demo-{plan.name}",
-        )
-        for plan in ENDPOINTS
-    ]
-    for group in groups:
-        group.start()
-    for group in groups:
-        group.join()
+    _in_threads(
+        "demo",
+        [
+            functools.partial(
+                _run_endpoint, settings, pool, base_url, tally, plan, entered
+            )
+            for plan in ENDPOINTS
+        ],
+    )
 
 
 def _run_endpoint(
@@ -60,9 +64,7 @@ def _run_endpoint(
 ) -> None:
     url = f"{base_url}/v1/{plan.name}"
     try:
-        with pool.auth(
-            plan.name, reserve=plan.reserve, priority=plan.priority
-        ) as auth:
+        with pool.auth(plan.name, reserve=plan.reserve, priority=plan.priority) as auth:
             entered.wait()
             if settings.client == "requests":
                 _run_requests(settings, auth, url, tally, plan)
@@ -111,18 +113,38 @@ def _run_httpx(
 def _run_threads(
     settings: DemoSettings, plan: EndpointPlan, worker: Callable[[], None]
 ) -> None:
+    _in_threads(f"demo-{plan.name}", [worker] * settings.workers_per_endpoint)
+
+
+def _in_threads(name: str, targets: Sequence[Callable[[], None]]) -> None:
+    """
+    Run each target on a thread of its own, wait for all, raise the first
+    failure (a thread's exception would otherwise only be printed).
+    """
+    failures: list[BaseException] = []
+
+    def guarded(target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # handed to the joining thread
+            failures.append(exc)
+
     threads = [
-        threading.Thread(target=worker, name=f"demo-{plan.name}-{i}")
-        for i in range(settings.workers_per_endpoint)
+        threading.Thread(target=guarded, args=(target,), name=f"{name}-{i}")
+        for i, target in enumerate(targets)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _work(tally: Tally, plan: EndpointPlan, send: Send) -> None:
-    """Send requests for ``plan`` while tickets last."""
+    """
+    Send requests for ``plan`` while tickets last.
+    """
     upto = tally.total // 2 if plan.leaves_half_way else None
     while tally.take(upto):
         start = tally.started()

@@ -1,4 +1,6 @@
-"""What the demo's workers saw: tickets handed out, outcomes and latencies."""
+"""
+What the demo's workers saw: tickets handed out, outcomes and latencies.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ class EndpointCounts:
 
     @property
     def done(self) -> int:
-        """Requests that ended, well or not."""
+        """
+        Requests that ended, well or not.
+        """
         return self.ok + self.failed
 
 
@@ -57,17 +61,23 @@ class TallyView:
 
     @property
     def done(self) -> int:
-        """Requests that ended, over all endpoints."""
+        """
+        Requests that ended, over all endpoints.
+        """
         return sum(c.done for c in self.endpoints.values())
 
     @property
     def ok(self) -> int:
-        """Requests that ended with a 2xx answer, over all endpoints."""
+        """
+        Requests that ended with a 2xx answer, over all endpoints.
+        """
         return sum(c.ok for c in self.endpoints.values())
 
     @property
     def failed(self) -> int:
-        """Requests that ended badly, over all endpoints."""
+        """
+        Requests that ended badly, over all endpoints.
+        """
         return sum(c.failed for c in self.endpoints.values())
 
     def elapsed(self, now: float | None = None) -> float:
@@ -115,7 +125,9 @@ class Tally:
 
     @property
     def total(self) -> int:
-        """Requests in the run."""
+        """
+        Requests in the run.
+        """
         return self._total
 
     def take(self, upto: int | None = None) -> bool:
@@ -131,7 +143,9 @@ class Tally:
             return True
 
     def started(self) -> float:
-        """Note that a request starts now; return the start time."""
+        """
+        Note that a request starts now; return the start time.
+        """
         now = time.monotonic()
         with self._lock:
             if self._first_start is None:
@@ -155,17 +169,23 @@ class Tally:
             self._last_end = now
 
     def left(self, endpoint: str) -> None:
-        """Note that ``endpoint``'s group finished and left the pool."""
+        """
+        Note that ``endpoint``'s group finished and left the pool.
+        """
         with self._lock:
             self._counts[endpoint].left = True
 
     def stop(self) -> None:
-        """Hand out no more tickets; requests under way still end."""
+        """
+        Hand out no more tickets; requests under way still end.
+        """
         self._stopping.set()
 
     @property
     def stopping(self) -> bool:
-        """Whether :meth:`stop` was called."""
+        """
+        Whether :meth:`stop` was called.
+        """
         return self._stopping.is_set()
 
     def view(self, *, latencies: bool = True) -> TallyView:
@@ -194,5 +214,7 @@ class Tally:
 
 
 def failure_of(status: int) -> str | None:
-    """``None`` for a 2xx status, else how the request failed."""
+    """
+    ``None`` for a 2xx status, else how the request failed.
+    """
     return None if 200 <= status < 300 else f"HTTP {status}"

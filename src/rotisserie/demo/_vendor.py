@@ -1,4 +1,6 @@
-"""The demo's vendor: demo keys, the simulator enforcing them, the pool's view."""
+"""
+The demo's vendor: demo keys, the simulator enforcing them, the pool's view.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +20,16 @@ __all__ = ["key_configs", "key_names", "make_tokens", "start_vendor"]
 
 
 def key_names(count: int) -> list[str]:
-    """The demo keys' names: ``key-1``, ``key-2``, ..."""
+    """
+    The demo keys' names: ``key-1``, ``key-2``, ...
+    """
     return [f"key-{i}" for i in range(1, count + 1)]
 
 
 def make_tokens(count: int) -> list[str]:
-    """Fresh random tokens for one run; they exist only in this process."""
+    """
+    Fresh random tokens for one run; they exist only in this process.
+    """
     return [f"demo-{secrets.token_urlsafe(16)}" for _ in range(count)]
 
 

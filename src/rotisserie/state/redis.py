@@ -75,10 +75,17 @@ local function ready_at()
   for i = 1, windows do
     local z, limit, seconds = window(i)
     redis.call('ZREMRANGEBYSCORE', z, '-inf', now - seconds)
+    -- A grant at t leaves when t + seconds <= now; `now - seconds` can round
+    -- the other way, so finish the pruning with the same sum the pool uses.
+    local oldest = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    while oldest[2] ~= nil and tonumber(oldest[2]) + seconds <= now do
+      redis.call('ZREM', z, oldest[1])
+      oldest = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    end
     local count = redis.call('ZCARD', z)
     if count >= limit then
-      local oldest = redis.call('ZRANGE', z, count - limit, count - limit, 'WITHSCORES')
-      local free = tonumber(oldest[2]) + seconds
+      local edge = redis.call('ZRANGE', z, count - limit, count - limit, 'WITHSCORES')
+      local free = tonumber(edge[2]) + seconds
       if free > at then at = free end
     end
   end
@@ -151,6 +158,15 @@ end
 return reply(0)
 """
 
+# ARGV[base]: the lease member, ARGV[base + 1]: the instant it was sent.
+_RESTAMP = """
+for i = 1, windows do
+  local z = window(i)
+  redis.call('ZADD', z, 'XX', ARGV[base + 1], ARGV[base])
+end
+return reply(0)
+"""
+
 _PEEK = "return reply(0)"
 
 #: Called with a key's name when another holder released it.
@@ -200,6 +216,7 @@ class RedisStore:
         self._release = client.register_script(_PRELUDE + _RELEASE)
         self._health = client.register_script(_PRELUDE + _HEALTH)
         self._peek = client.register_script(_PRELUDE + _PEEK)
+        self._restamp = client.register_script(_PRELUDE + _RESTAMP)
         # Lease members must be unique across every process sharing the store.
         self._node = uuid.uuid4().hex[:12]
         self._serial = itertools.count(1)
@@ -295,17 +312,23 @@ class RedisKeyState(KeyState):
         self._names = [f"{base}:state", f"{base}:leases"] + [
             f"{base}:window:{i}" for i in range(len(config.windows))
         ]
-        window_args: list[object] = []
-        for window in config.windows:
-            window_args += [window.limit, repr(float(window.seconds))]
-        self._args: list[object] = [
-            config.max_in_flight or 0,
-            len(config.windows),
-            *window_args,
-        ]
+        self._args: list[object] = []
+        self.set_window_margin(0.0)
         self._shared_left = [w.limit for w in config.windows]
         # Lease members by grant instant, so a release can name its own.
         self._members: dict[float, list[str]] = {}
+
+    def set_window_margin(self, margin: float) -> None:
+        """Widen the windows, here and in the arguments every script gets."""
+        super().set_window_margin(margin)
+        window_args: list[object] = []
+        for window in self.config.windows:
+            window_args += [window.limit, repr(float(window.seconds + margin))]
+        self._args = [
+            self.config.max_in_flight or 0,
+            len(self.config.windows),
+            *window_args,
+        ]
 
     def try_grant(self, now: float) -> bool:
         """Take the key in Redis if it can serve now (one round trip)."""
@@ -321,11 +344,24 @@ class RedisKeyState(KeyState):
         self.note_grant(now)
         return True
 
+    def restamp(self, stamped_at: float, sent_at: float) -> None:
+        """Move one grant's window slots to when it was sent, in Redis."""
+        members = self._members.get(stamped_at)
+        if not members or not self.config.windows:
+            return
+        member = members.pop()
+        if not members:
+            del self._members[stamped_at]
+        self._members.setdefault(sent_at, []).append(member)
+        self._move_in_flight(stamped_at, sent_at)
+        self._run(self._store._restamp, sent_at, member, repr(sent_at))
+
     def release(self, granted_at: float, *, refund: bool) -> None:
         """End one grant in Redis, and tell other processes the key freed."""
         members = self._members.get(granted_at)
         if not members:
             return
+        self._forget_in_flight(granted_at)
         member = members.pop()
         if not members:
             del self._members[granted_at]
@@ -337,8 +373,10 @@ class RedisKeyState(KeyState):
             self._store.channel,
             self.name,
         )
-        if refund and self._budget is not None:
-            self._budget += 1
+        if refund:
+            if self._budget is not None:
+                self._budget += 1
+            self._unpace(granted_at)
 
     def succeed(self) -> None:
         """Count a success in Redis; the failure streak ends."""
