@@ -131,6 +131,11 @@ class PoolClient:
     def send(self, session: requests.Session, url: str, endpoint: str) -> int | None:
         """One request with a pooled key; returns its status or ``None``."""
         key = self.pool.take_key(endpoint)
+        # Ours counts a request in its windows from the send, as the vendor
+        # does; the peer has no such call.
+        mark_sent = getattr(self.pool, "mark_sent", None)
+        if mark_sent is not None:
+            mark_sent(key)
         try:
             response = _get(session, url, key.token)
         except requests.RequestException as exc:

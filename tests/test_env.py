@@ -586,3 +586,50 @@ def test_discovery_types_are_exported() -> None:
     }
     assert isinstance(discover_keys(["A"], environ={"A": "a"}), KeyDiscovery)
     assert isinstance(discover_keys(["A"], environ={"A": "a"}).keys[0], FoundKey)
+
+
+def test_seed_section_3_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's from_env and loader examples build the documented pools."""
+    from rotisserie import KeyPool
+
+    write_env(
+        tmp_path,
+        "API_KEY_ALPHA=a1,a2\nAPI_KEY_BETA=b1\nEXAMPLE_API_KEY=e1,e2\nA_KEY=x1\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("API_KEY_ALPHA", "API_KEY_BETA", "EXAMPLE_API_KEY", "A_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+    pool = KeyPool.from_env(
+        prefix="API_KEY_",
+        env_path=".env",
+        per_window=(60, 60),
+        distribute=True,
+        to_lower_names=True,
+        split_commas=True,
+        strip_prefix=True,
+    )
+    assert [k.name for k in pool.keys] == ["alpha_1", "alpha_2", "beta"]
+    assert [k.config.windows for k in pool.keys] == [(Window(60, 60),)] * 3
+
+    pool2 = KeyPool.from_env(
+        names=["EXAMPLE_API_KEY"],
+        env_path=".env",
+        to_lower_names=True,
+        split_commas=True,
+    )
+    assert [k.name for k in pool2.keys] == ["example_api_key_1", "example_api_key_2"]
+
+    cfgs = load_keyconfigs_from_env(
+        names=["A_KEY"],
+        per_window=(100, 60),
+        env_path=".env",
+        to_lower_names=True,
+        split_commas=True,
+    )
+    assert [(c.name, c.token, c.windows) for c in cfgs] == [
+        ("a_key", "x1", (Window(100, 60),))
+    ]
+    assert [k.name for k in KeyPool(cfgs).keys] == ["a_key"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import rotisserie.errors
 from rotisserie import (
     AsyncKeyPool,
+    AuthConfig,
     ConfigError,
     ForeignKeyError,
     KeyConfig,
@@ -244,3 +246,79 @@ def test_result_already_reported_names_key_not_token() -> None:
     message = str(info.value)
     assert "'k'" in message and str(lease.id) in message and "reported" in message
     assert TOKEN not in message
+
+
+# -- found by an adversarial review ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "policy", [lambda: 1, lambda a, b, c, d: 1], ids=["no-arguments", "four-arguments"]
+)
+def test_policy_function_that_fits_no_form_is_refused_at_construction(
+    policy: Callable[..., Any],
+) -> None:
+    """A policy function no call could fit is a ConfigError when the pool is built."""
+    with pytest.raises(ConfigError) as caught:
+        KeyPool([KeyConfig("a", "tok-a")], policy=policy)
+    assert caught.value.field == "policy"
+
+
+def test_key_function_returning_incomparable_values_names_the_policy() -> None:
+    """A key function returning None gives ConfigError('policy'), not a bare TypeError."""
+    pool = KeyPool(
+        [KeyConfig("a", "tok-a"), KeyConfig("b", "tok-b")], policy=lambda k: None
+    )
+    with pytest.raises(ConfigError) as caught:
+        pool.take_key(timeout=0)
+    assert caught.value.field == "policy"
+    assert pool.snapshot().in_flight == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "status", "headers", "body"),
+    [
+        ("status", "200", None, None),
+        ("status", True, None, None),
+        ("status", 1000, None, None),
+        ("headers", 200, [("Retry-After", "5")], None),
+        ("headers", 200, "Retry-After: 5", None),
+        ("body", 429, {}, "text"),
+    ],
+)
+def test_malformed_report_is_refused_and_keeps_the_lease(
+    field: str, status: Any, headers: Any, body: Any
+) -> None:
+    """mark_result with a bad status, headers or body raises and leaves the lease open."""
+    pool = KeyPool([KeyConfig("a", "tok-a")])
+    lease = pool.take_key()
+    with pytest.raises(ConfigError) as caught:
+        pool.mark_result(lease, status, headers, None, body=body)
+    assert caught.value.field == field
+    assert pool.snapshot().in_flight == 1
+    pool.mark_result(lease, 200)
+    assert pool.snapshot().in_flight == 0
+
+
+@pytest.mark.parametrize("token", ["   ", "sk-zz-91\n", " sk-zz-92", "sk-zz\r93"])
+def test_token_with_spaces_or_control_characters_is_refused(token: str) -> None:
+    """A token padded with spaces or holding CR/LF is refused without being shown."""
+    with pytest.raises(ConfigError) as caught:
+        KeyConfig("a", token)
+    assert caught.value.field == "token"
+    for part in token.split():
+        assert part not in str(caught.value)
+
+
+@pytest.mark.parametrize("field", ["header", "scheme", "query_param"])
+def test_auth_fields_with_line_breaks_are_refused(field: str) -> None:
+    """Header injection through AuthConfig fields is refused."""
+    with pytest.raises(ConfigError) as caught:
+        AuthConfig(**{field: "X\r\nY: z"})  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_distribute_must_be_a_bool() -> None:
+    """distribute='no' is refused rather than read as true."""
+    with pytest.raises(ConfigError) as caught:
+        KeyPool([KeyConfig("a", "tok-a")], distribute="no")
+    assert caught.value.field == "distribute"

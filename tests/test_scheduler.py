@@ -763,3 +763,15 @@ def test_refunded_grant_does_not_pace_the_next_one() -> None:
     unused = grant(scheduler, "e", T0)
     waiter = wait(scheduler, "e", T0)
     assert scheduler.release(unused, T0 + 0.01) == [waiter]
+
+
+def test_huge_rate_limit_reset_is_capped_like_any_hint() -> None:
+    """x-ratelimit-reset-requests of 9999999h rests a key at most max_retry_after."""
+    scheduler = Scheduler(keys(1), lease_timeout=None)
+    headers = {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "9999999h",
+    }
+    scheduler.report(grant(scheduler, "e", T0), 429, headers, None, T0)
+    assert scheduler.retry_after(T0) == pytest.approx(3600)
+    grant(scheduler, "e", T0 + 3600.001)

@@ -98,6 +98,13 @@ class KeyConfig:
             )
         if not self.token:
             raise ConfigError("token", f"key {self.name!r}: must not be empty")
+        if self.token != self.token.strip() or _has_control(self.token):
+            # A stray newline or space from a file is a broken key, and a
+            # line break in a header would be header injection.
+            raise ConfigError(
+                "token",
+                f"key {self.name!r}: has surrounding spaces or control characters",
+            )
         if self.max_in_flight is not None and (
             isinstance(self.max_in_flight, bool)
             or not isinstance(self.max_in_flight, int)
@@ -154,6 +161,11 @@ class AuthConfig:
                 raise ConfigError(name, f"must be a non-empty string, got {value!r}")
         if not isinstance(self.scheme, str):
             raise ConfigError("scheme", f"must be a string, got {self.scheme!r}")
+        for name in ("header", "scheme", "query_param"):
+            if _has_control(getattr(self, name)):
+                raise ConfigError(
+                    name, "must not contain control characters (CR, LF, ...)"
+                )
 
     def header_value(self, token: str) -> str:
         """The header value that carries ``token``."""
@@ -297,6 +309,10 @@ def _grow(base: float, growth: float, cap: float, streak: int) -> float:
     except OverflowError:
         value = math.inf
     return min(value, cap)
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def _is_real(value: object) -> bool:

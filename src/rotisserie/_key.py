@@ -85,6 +85,7 @@ class KeyState:
         "cooldown_until",
         "disabled_reason",
         "failures",
+        "grants",
         "in_flight",
         "last_granted_at",
         "lease_seconds",
@@ -117,9 +118,12 @@ class KeyState:
         self._budget_reset_at = -INF
         # When the request whose answer set the budget was sent: an answer
         # to an earlier request is older news and changes nothing.
-        self._budget_from = -INF
-        # When each request in flight was sent (or granted), in order.
-        self._in_flight_sent: list[float] = []
+        self._budget_from: tuple[float, int] = (-INF, 0)
+        # When each request in flight was sent (or granted), with its grant
+        # number to order requests granted at the same instant; in order.
+        self._in_flight_sent: list[tuple[float, int]] = []
+        #: How many grants this key has made; the number of the latest.
+        self.grants = 0
         self._learned_period = 0.0
         # The latest instant the pool looked at this key; `remaining` uses it.
         self._seen_at = -INF
@@ -249,24 +253,28 @@ class KeyState:
         """The bookkeeping every store shares after a grant."""
         self._previous_grant_at = self.last_granted_at
         self.last_granted_at = now
-        bisect.insort(self._in_flight_sent, now)
+        self.grants += 1
+        bisect.insort(self._in_flight_sent, (now, self.grants))
         if self._budget is not None:
             self._budget -= 1
         self.version += 1
 
-    def _forget_in_flight(self, stamped_at: float) -> None:
+    def _forget_in_flight(self, stamped_at: float, number: int) -> None:
         sent = self._in_flight_sent
-        at = bisect.bisect_left(sent, stamped_at)
-        if at < len(sent) and sent[at] == stamped_at:
+        at = bisect.bisect_left(sent, (stamped_at, number))
+        if at < len(sent) and sent[at] == (stamped_at, number):
             del sent[at]
 
-    def _move_in_flight(self, stamped_at: float, sent_at: float) -> None:
-        self._forget_in_flight(stamped_at)
-        bisect.insort(self._in_flight_sent, sent_at)
+    def _move_in_flight(self, stamped_at: float, sent_at: float, number: int) -> None:
+        self._forget_in_flight(stamped_at, number)
+        bisect.insort(self._in_flight_sent, (sent_at, number))
 
-    def restamp(self, stamped_at: float, sent_at: float) -> None:
-        """Move one grant's window slots from ``stamped_at`` to the later ``sent_at``."""
-        self._move_in_flight(stamped_at, sent_at)
+    def restamp(self, stamped_at: float, sent_at: float, number: int = 0) -> None:
+        """
+        Move grant ``number``'s window slots from ``stamped_at`` to the later
+        ``sent_at``.
+        """
+        self._move_in_flight(stamped_at, sent_at, number)
         for window in self._windows:
             times = window.times
             with contextlib.suppress(ValueError):
@@ -279,16 +287,17 @@ class KeyState:
                 times.insert(at, sent_at)
         self.version += 1
 
-    def release(self, granted_at: float, *, refund: bool) -> None:
+    def release(self, granted_at: float, *, refund: bool, number: int = 0) -> None:
         """
         End one grant without a result.
 
         Args:
-            granted_at: when the grant was made.
+            granted_at: when the grant was made (or its request sent).
             refund: the request never left, so give its window slot back.
+            number: the grant's number (``grants`` right after it was made).
         """
         self.in_flight = max(self.in_flight - 1, 0)
-        self._forget_in_flight(granted_at)
+        self._forget_in_flight(granted_at, number)
         if refund:
             for window in self._windows:
                 # The slot may already have slid out of the window.
@@ -364,6 +373,7 @@ class KeyState:
         limit: int | None,
         reset_after: float | None,
         sent_at: float = INF,
+        number: int = 0,
     ) -> None:
         """
         Take in what the vendor's rate-limit headers said about the request
@@ -374,12 +384,13 @@ class KeyState:
         that request and, near enough, those sent before it; requests sent
         after it and still in flight are taken off what it says remains.
         """
-        if remaining is None or reset_after is None or sent_at < self._budget_from:
+        order = (sent_at, number)
+        if remaining is None or reset_after is None or order < self._budget_from:
             return
-        self._budget_from = sent_at
+        self._budget_from = order
         self._learned_period = reset_after
         sent = self._in_flight_sent
-        later = len(sent) - bisect.bisect_right(sent, sent_at)
+        later = len(sent) - bisect.bisect_right(sent, order)
         self._budget = remaining - later
         self._budget_reset_at = now + reset_after
         self.version += 1

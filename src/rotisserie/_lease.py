@@ -41,6 +41,7 @@ class Lease:
         "granted_at",
         "id",
         "key",
+        "number",
         "owner",
         "stamped_at",
         "status",
@@ -61,6 +62,8 @@ class Lease:
         #: The instant the key's windows count this request from: the grant,
         #: or the moment it was sent (see ``mark_sent``).
         self.stamped_at = granted_at
+        #: The key's grant number for this lease (orders same-instant grants).
+        self.number = 0
         self.deadline = deadline
         #: The scheduler that granted it; reports elsewhere are refused.
         self.owner = owner

@@ -262,7 +262,8 @@ class KeyPool(PoolBase):
                         continue
                     delay = wake - self._clock()
                     if delay > 0:
-                        self._timer_changed.wait(delay)
+                        # A wait past TIMEOUT_MAX overflows; waking early is harmless.
+                        self._timer_changed.wait(min(delay, threading.TIMEOUT_MAX))
                         continue
                     for waiter in self._scheduler.advance(self._clock()):
                         if isinstance(waiter.handle, threading.Event):

@@ -56,6 +56,10 @@ class PoolBase:
                 "retry_config",
                 f"expected RetryConfig, got {type(retry_config).__name__}",
             )
+        if not isinstance(distribute, bool):
+            raise ConfigError(
+                "distribute", f"must be True or False, got {distribute!r}"
+            )
         if not callable(clock):
             raise ConfigError("clock", f"must be callable, got {clock!r}")
         self.auth_config = merge_auth(
@@ -142,6 +146,7 @@ class PoolBase:
             ForeignKeyError: ``key`` was not granted by this pool.
             ResultAlreadyReported: ``key`` was already reported or released.
         """
+        _check_result(status, headers, body)
         with self._lock:
             woken = self._scheduler.report(
                 key,
@@ -216,3 +221,22 @@ class PoolBase:
     def _after_change(self, woken: list[Waiter]) -> None:
         """Wake served waiters and re-arm the timer; called with the lock held."""
         raise NotImplementedError
+
+
+def _check_result(status: object, headers: object, body: object) -> None:
+    """Refuse a malformed report before it can touch any state."""
+    if status is not None and (
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not 100 <= status <= 599
+    ):
+        raise ConfigError(
+            "status", f"must be an HTTP status (100-599) or None, got {status!r}"
+        )
+    if headers is not None and not isinstance(headers, Mapping):
+        raise ConfigError(
+            "headers",
+            f"must be a mapping of names to values, got {type(headers).__name__}",
+        )
+    if body is not None and not isinstance(body, (bytes, bytearray, memoryview)):
+        raise ConfigError("body", f"must be bytes or None, got {type(body).__name__}")

@@ -269,7 +269,7 @@ class Scheduler:
                 f"lease {lease.id} of key {lease.name!r} is already {lease.status.value}"
             )
         self._end(lease, LeaseStatus.RELEASED)
-        lease.key.release(lease.stamped_at, refund=not sent)
+        lease.key.release(lease.stamped_at, refund=not sent, number=lease.number)
         self._advance(now)
         self._reindex(lease.key, now)
         return self._flush(now)
@@ -298,7 +298,7 @@ class Scheduler:
         self._check_owner(lease)
         if lease.status is LeaseStatus.ACTIVE:
             self._end(lease, LeaseStatus.REPORTED)
-            lease.key.release(lease.stamped_at, refund=False)
+            lease.key.release(lease.stamped_at, refund=False, number=lease.number)
         elif lease.status is LeaseStatus.RECLAIMED:
             # The capacity was already taken back; the news about the key is
             # still worth having, once.
@@ -317,7 +317,7 @@ class Scheduler:
             body,
             now,
             retry or self.retry,
-            lease.stamped_at,
+            lease,
         )
         self._advance(now)
         self._reindex(lease.key, now)
@@ -336,7 +336,7 @@ class Scheduler:
         """
         self._check_owner(lease)
         if lease.status is LeaseStatus.ACTIVE and now > lease.stamped_at:
-            lease.key.restamp(lease.stamped_at, now)
+            lease.key.restamp(lease.stamped_at, now, lease.number)
             lease.stamped_at = now
             # The key's timers went stale with the change; set them anew.
             self._reindex(lease.key, now)
@@ -474,6 +474,7 @@ class Scheduler:
         if not key.try_grant(now):
             return None
         lease = Lease(key, endpoint, now, now + self.lease_timeout, self)
+        lease.number = key.grants
         if self.lease_timeout != INF:
             self._leases[lease.id] = lease
         log.debug("granted key %s to %s", key.name, endpoint)
@@ -584,7 +585,7 @@ class Scheduler:
             self.lease_timeout,
         )
         self._end(lease, LeaseStatus.RECLAIMED)
-        lease.key.release(lease.stamped_at, refund=False)
+        lease.key.release(lease.stamped_at, refund=False, number=lease.number)
         self._reindex(lease.key, now)
 
     def _judge(
@@ -596,7 +597,7 @@ class Scheduler:
         body: bytes | None,
         now: float,
         retry: RetryConfig,
-        sent_at: float,
+        lease: Lease,
     ) -> None:
         """Change a key's health by what its request's answer said."""
         if error is not None and _is_interruption(error):
@@ -643,7 +644,19 @@ class Scheduler:
             self._reassign()
         elif status >= 500:
             key.note_failure()
-        key.learn(now, signal.remaining, signal.limit, signal.reset_after, sent_at)
+        reset_after = signal.reset_after
+        if reset_after is not None:
+            # A reset centuries away is a vendor's bug, not a plan: cap it
+            # like any other hint.
+            reset_after = min(reset_after, retry.max_retry_after)
+        key.learn(
+            now,
+            signal.remaining,
+            signal.limit,
+            reset_after,
+            lease.stamped_at,
+            lease.number,
+        )
 
     def _reassign(self) -> None:
         """Recompute ownership after endpoints or enabled keys changed."""

@@ -131,8 +131,18 @@ class KeyScore:
     def choose(self, candidates: Sequence[KeyState], endpoint: str) -> KeyState:
         """Return the candidate with the smallest score (the first on ties)."""
         if self._takes_endpoint:
-            return min(candidates, key=lambda k: self._fn(k, endpoint))
-        return min(candidates, key=self._fn)
+            scores = [self._fn(k, endpoint) for k in candidates]
+        else:
+            scores = [self._fn(k) for k in candidates]
+        try:
+            best = min(range(len(candidates)), key=scores.__getitem__)
+        except TypeError:
+            kinds = sorted({type(s).__name__ for s in scores})
+            raise ConfigError(
+                "policy",
+                f"the key function's values cannot be compared ({', '.join(kinds)})",
+            ) from None
+        return candidates[best]
 
 
 def select(fn: Callable[..., Sequence[KeyState]]) -> Selection:
@@ -163,8 +173,25 @@ def resolve_policy(spec: PolicySpec) -> Policy:
             "policy", f"expected a name, a Policy or a function, got {spec!r}"
         )
     if _looks_like_selection(spec):
+        _check_arity(spec, "a selection function (available[, n[, endpoint]])", 1, 3)
         return Selection(spec)
+    _check_arity(spec, "a key function (key[, endpoint])", 1, 2)
     return KeyScore(spec)
+
+
+def _check_arity(fn: Callable[..., Any], form: str, fewest: int, most: int) -> None:
+    """Refuse, when the pool is built, a function no call could fit."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # builtins without a signature: trust them
+    for count in range(fewest, most + 1):
+        try:
+            signature.bind(*([None] * count))
+        except TypeError:
+            continue
+        return
+    raise ConfigError("policy", f"expected {form}, got a function taking {signature}")
 
 
 def _looks_like_selection(fn: Callable[..., Any]) -> bool:

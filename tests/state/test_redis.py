@@ -207,3 +207,42 @@ def test_redis_store_rejects_bad_arguments() -> None:
     with pytest.raises(ConfigError) as caught:
         RedisStore("redis://127.0.0.1:1/0", namespace="a:b")
     assert caught.value.field == "namespace"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis//:PaSsWoRd77@127.0.0.1:6379/0",
+        "redis://:PaSsWoRd77@127.0.0.1:notaport/0",
+        "http://:PaSsWoRd77@127.0.0.1:6379/0",
+    ],
+)
+def test_redis_bad_url_is_a_config_error_without_the_password(url: str) -> None:
+    """A malformed URL names the url field and never echoes its password."""
+    from rotisserie import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        RedisStore(url)
+    assert caught.value.field == "url"
+    assert "PaSsWoRd77" not in str(caught.value)
+
+
+def test_redis_repr_masks_a_password_given_as_a_query_parameter() -> None:
+    """repr() hides ?password=... as well as user:password@."""
+    store = RedisStore("redis://127.0.0.1:1/0?password=PaSsWoRd77")
+    try:
+        assert "PaSsWoRd77" not in repr(store)
+    finally:
+        store.close()
+
+
+def test_redis_unreachable_at_pool_creation_is_a_state_backend_error() -> None:
+    """A pool over a Redis nobody answers raises StateBackendError, chained."""
+    store = RedisStore("redis://:PaSsWoRd77@127.0.0.1:1/0")
+    try:
+        with pytest.raises(StateBackendError) as caught:
+            KeyPool(two_keys(), store=store)
+        assert caught.value.__cause__ is not None
+        assert "PaSsWoRd77" not in str(caught.value)
+    finally:
+        store.close()

@@ -54,6 +54,7 @@ from ._flow import (
     set_query_param,
     wants_body,
 )
+from ._verbs import Verbs
 
 if TYPE_CHECKING:
     from aiohttp.client import _RequestContextManager
@@ -420,7 +421,7 @@ def request(
 # -- the convenience client ----------------------------------------------------
 
 
-class AiohttpClient:
+class AiohttpClient(Verbs["_RequestContextManager"]):
     """
     An ``async with`` block owning an ``aiohttp.ClientSession`` whose
     requests carry keys from the pool (through :attr:`AsyncAuth.middleware`);
@@ -476,34 +477,6 @@ class AiohttpClient:
     def request(self, method: str, url: str, **kwargs: Any) -> _RequestContextManager:
         """Send a request; use as ``async with client.request(...) as resp``."""
         return self.session.request(method, url, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a GET request."""
-        return self.request("GET", url, **kwargs)
-
-    def head(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a HEAD request."""
-        return self.request("HEAD", url, **kwargs)
-
-    def options(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send an OPTIONS request."""
-        return self.request("OPTIONS", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a POST request."""
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a PUT request."""
-        return self.request("PUT", url, **kwargs)
-
-    def patch(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a PATCH request."""
-        return self.request("PATCH", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> _RequestContextManager:
-        """Send a DELETE request."""
-        return self.request("DELETE", url, **kwargs)
 
     def __repr__(self) -> str:
         return f"AiohttpClient({self.auth!r}, open={self._session is not None})"

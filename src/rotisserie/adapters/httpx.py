@@ -47,6 +47,7 @@ from ._flow import (
     set_query_param,
     wants_body,
 )
+from ._verbs import AsyncVerbs, Verbs
 
 if TYPE_CHECKING:
     from .._lease import Lease
@@ -420,7 +421,7 @@ def _unwatched(stream: AnyStream) -> AnyStream:
 # -- convenience clients -------------------------------------------------------
 
 
-class SyncHttpxClient:
+class SyncHttpxClient(Verbs[httpx.Response]):
     """
     A ``with`` block owning an ``httpx.Client`` that sends every request
     with a key from the pool; made by :meth:`KeyPool.httpx_client`.
@@ -470,39 +471,11 @@ class SyncHttpxClient:
         """Send a request; takes the arguments of ``httpx.Client.request``."""
         return self.client.request(method, url, **kwargs)
 
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a GET request."""
-        return self.request("GET", url, **kwargs)
-
-    def head(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a HEAD request."""
-        return self.request("HEAD", url, **kwargs)
-
-    def options(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send an OPTIONS request."""
-        return self.request("OPTIONS", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a POST request."""
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a PUT request."""
-        return self.request("PUT", url, **kwargs)
-
-    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a PATCH request."""
-        return self.request("PATCH", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a DELETE request."""
-        return self.request("DELETE", url, **kwargs)
-
     def __repr__(self) -> str:
         return f"SyncHttpxClient({self.auth!r}, open={self._client is not None})"
 
 
-class AsyncHttpxClient:
+class AsyncHttpxClient(AsyncVerbs[httpx.Response]):
     """
     An ``async with`` block owning an ``httpx.AsyncClient`` that sends every
     request with a key from the pool; made by
@@ -554,34 +527,6 @@ class AsyncHttpxClient:
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send a request; takes the arguments of ``httpx.AsyncClient.request``."""
         return await self.client.request(method, url, **kwargs)
-
-    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a GET request."""
-        return await self.request("GET", url, **kwargs)
-
-    async def head(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a HEAD request."""
-        return await self.request("HEAD", url, **kwargs)
-
-    async def options(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send an OPTIONS request."""
-        return await self.request("OPTIONS", url, **kwargs)
-
-    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a POST request."""
-        return await self.request("POST", url, **kwargs)
-
-    async def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a PUT request."""
-        return await self.request("PUT", url, **kwargs)
-
-    async def patch(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a PATCH request."""
-        return await self.request("PATCH", url, **kwargs)
-
-    async def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a DELETE request."""
-        return await self.request("DELETE", url, **kwargs)
 
     def __repr__(self) -> str:
         return f"AsyncHttpxClient({self.auth!r}, open={self._client is not None})"

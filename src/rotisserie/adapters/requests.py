@@ -57,6 +57,7 @@ from ._flow import (
     set_query_param,
     wants_body,
 )
+from ._verbs import Verbs
 
 if TYPE_CHECKING:
     from .._lease import Lease
@@ -458,7 +459,7 @@ def mount(session: requests.Session) -> None:
 # -- the convenience client ----------------------------------------------------
 
 
-class RequestsClient:
+class RequestsClient(Verbs[requests.Response]):
     """
     A ``with`` block owning a ``requests.Session`` that sends every request
     with a key from the pool.
@@ -516,34 +517,6 @@ class RequestsClient:
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send a request; takes the arguments of ``requests.Session.request``."""
         return self.session.request(method, url, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a GET request."""
-        return self.request("GET", url, **kwargs)
-
-    def head(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a HEAD request."""
-        return self.request("HEAD", url, **kwargs)
-
-    def options(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send an OPTIONS request."""
-        return self.request("OPTIONS", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a POST request."""
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a PUT request."""
-        return self.request("PUT", url, **kwargs)
-
-    def patch(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a PATCH request."""
-        return self.request("PATCH", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> requests.Response:
-        """Send a DELETE request."""
-        return self.request("DELETE", url, **kwargs)
 
     def __repr__(self) -> str:
         return f"RequestsClient({self.auth!r}, open={self._session is not None})"

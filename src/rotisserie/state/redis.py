@@ -34,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._config import KeyConfig
 from .._key import KeyState
+from .._redact import mask_query
 from ..errors import ConfigError, StateBackendError
 
 try:
@@ -202,6 +203,7 @@ class RedisStore:
         self._owns_client = client is None
         if client is None:
             assert url is not None
+            _check_url(url)
             try:
                 client = redis.Redis.from_url(url, decode_responses=True)
             except ValueError:
@@ -238,7 +240,13 @@ class RedisStore:
             self._listeners.append(callback)
             if self._listening is None:
                 pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(**{self.channel: self._dispatch})
+                try:
+                    pubsub.subscribe(**{self.channel: self._dispatch})
+                except redis.RedisError as exc:
+                    pubsub.close()
+                    raise StateBackendError(
+                        f"Redis at {self._where} failed: {type(exc).__name__}"
+                    ) from exc
                 self._listening = pubsub.run_in_thread(
                     sleep_time=1.0, daemon=True, exception_handler=self._listener_failed
                 )
@@ -344,7 +352,7 @@ class RedisKeyState(KeyState):
         self.note_grant(now)
         return True
 
-    def restamp(self, stamped_at: float, sent_at: float) -> None:
+    def restamp(self, stamped_at: float, sent_at: float, number: int = 0) -> None:
         """Move one grant's window slots to when it was sent, in Redis."""
         members = self._members.get(stamped_at)
         if not members or not self.config.windows:
@@ -353,15 +361,15 @@ class RedisKeyState(KeyState):
         if not members:
             del self._members[stamped_at]
         self._members.setdefault(sent_at, []).append(member)
-        self._move_in_flight(stamped_at, sent_at)
+        self._move_in_flight(stamped_at, sent_at, number)
         self._run(self._store._restamp, sent_at, member, repr(sent_at))
 
-    def release(self, granted_at: float, *, refund: bool) -> None:
+    def release(self, granted_at: float, *, refund: bool, number: int = 0) -> None:
         """End one grant in Redis, and tell other processes the key freed."""
         members = self._members.get(granted_at)
         if not members:
             return
-        self._forget_in_flight(granted_at)
+        self._forget_in_flight(granted_at, number)
         member = members.pop()
         if not members:
             del self._members[granted_at]
@@ -436,12 +444,34 @@ class RedisKeyState(KeyState):
         self.version += 1
 
 
-def _without_password(url: str) -> str:
-    """``url`` with any password replaced, for messages."""
+_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _check_url(url: object) -> None:
+    """Refuse what redis-py would choke on later, without echoing secrets."""
+    if not isinstance(url, str):
+        raise ConfigError("url", f"must be a string, got {type(url).__name__}")
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
     except ValueError:
-        return "<unparsable url>"
+        raise ConfigError("url", "not a Redis URL: the port is not a number") from None
+    if parts.scheme not in _SCHEMES:
+        raise ConfigError(
+            "url", "not a Redis URL: it must start with redis://, rediss:// or unix://"
+        )
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password (userinfo or query) replaced, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in _SCHEMES:
+            return "<redis url>"
+        url = mask_query(url, ("password",))
+        parts = urlsplit(url)
+    except ValueError:
+        return "<redis url>"
     if parts.password is None:
         return url
     host = parts.hostname or ""
