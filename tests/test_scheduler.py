@@ -775,3 +775,39 @@ def test_huge_rate_limit_reset_is_capped_like_any_hint() -> None:
     scheduler.report(grant(scheduler, "e", T0), 429, headers, None, T0)
     assert scheduler.retry_after(T0) == pytest.approx(3600)
     grant(scheduler, "e", T0 + 3600.001)
+
+
+# -- budgets learned from rate-limit headers ----------------------------------------------
+
+
+def test_learned_budget_never_rises_within_one_reset_period() -> None:
+    """A fresher answer may lower the budget but not raise it: earlier sends may arrive later."""
+    scheduler = Scheduler(keys(1), lease_timeout=None)
+    first, second, third = (grant(scheduler, "e", T0) for _ in range(3))
+    hint = {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "10"}
+    scheduler.report(third, 200, hint, None, T0 + 0.1)
+    assert scheduler.snapshot(T0 + 0.1).key("k0").remaining == 5
+    # An answer to an earlier request is older news.
+    scheduler.report(first, 200, {**hint, "x-ratelimit-remaining": "9"}, None, T0 + 0.2)
+    assert scheduler.snapshot(T0 + 0.2).key("k0").remaining == 5
+    fourth = grant(scheduler, "e", T0 + 0.3)
+    # The vendor had not counted `second` yet when it answered `fourth`.
+    scheduler.report(
+        fourth, 200, {**hint, "x-ratelimit-remaining": "8"}, None, T0 + 0.4
+    )
+    assert scheduler.snapshot(T0 + 0.4).key("k0").remaining == 4
+    scheduler.report(second, 200, {}, None, T0 + 0.5)
+
+
+def test_after_a_learned_reset_one_request_probes() -> None:
+    """When the vendor's reset passes, one request goes out; its answer sets the budget."""
+    scheduler = Scheduler(keys(1), lease_timeout=None)
+    spent = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"}
+    scheduler.report(grant(scheduler, "e", T0), 200, spent, None, T0)
+    waiter = wait(scheduler, "e", T0 + 0.5)
+    assert scheduler.advance(T0 + 1.0) == [waiter]
+    assert waiter.lease is not None
+    second = wait(scheduler, "e", T0 + 1.0)
+    assert not second.done  # the probe is out; nothing more until it answers
+    fresh = {"x-ratelimit-remaining": "3", "x-ratelimit-reset": "1"}
+    assert scheduler.report(waiter.lease, 200, fresh, None, T0 + 1.05) == [second]

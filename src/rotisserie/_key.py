@@ -79,6 +79,7 @@ class KeyState:
         "_in_flight_sent",
         "_learned_period",
         "_previous_grant_at",
+        "_probing",
         "_seen_at",
         "_windows",
         "config",
@@ -119,6 +120,8 @@ class KeyState:
         # When the request whose answer set the budget was sent: an answer
         # to an earlier request is older news and changes nothing.
         self._budget_from: tuple[float, int] = (-INF, 0)
+        # Set while one request probes what a reset freed.
+        self._probing = False
         # When each request in flight was sent (or granted), with its grant
         # number to order requests granted at the same instant; in order.
         self._in_flight_sent: list[tuple[float, int]] = []
@@ -238,6 +241,7 @@ class KeyState:
             return
         self._budget = 1
         self._budget_reset_at = now + self._learned_period
+        self._probing = True
 
     def try_grant(self, now: float) -> bool:
         """Record one grant at ``now`` if the key can serve; say whether it did."""
@@ -380,9 +384,11 @@ class KeyState:
         sent at ``sent_at``.
 
         Answers come back out of order, so only one to a request sent later
-        than the one behind the current budget counts. The vendor counted
-        that request and, near enough, those sent before it; requests sent
-        after it and still in flight are taken off what it says remains.
+        than the one behind the current budget counts. Requests sent after it
+        and still in flight are taken off what it says remains. Requests sent
+        before it may reach the vendor after it (connections race), so within
+        one reset period an answer may lower the budget but never raise it;
+        the first answer, and the probe after a reset, set it afresh.
         """
         order = (sent_at, number)
         if remaining is None or reset_after is None or order < self._budget_from:
@@ -390,9 +396,11 @@ class KeyState:
         self._budget_from = order
         self._learned_period = reset_after
         sent = self._in_flight_sent
-        later = len(sent) - bisect.bisect_right(sent, order)
-        self._budget = remaining - later
+        budget = remaining - (len(sent) - bisect.bisect_right(sent, order))
+        fresh = self._budget is None or self._probing or now >= self._budget_reset_at
+        self._budget = budget if fresh else min(budget, self._budget)  # type: ignore[type-var]
         self._budget_reset_at = now + reset_after
+        self._probing = False
         self.version += 1
 
     def __repr__(self) -> str:
