@@ -13,7 +13,6 @@ import bisect
 import contextlib
 import math
 from collections import deque
-from collections.abc import Iterable
 
 from ._config import KeyConfig, Window
 from ._redact import fingerprint
@@ -411,8 +410,3 @@ class KeyState:
         )
 
     __str__ = __repr__
-
-
-def names_of(states: Iterable[KeyState]) -> list[str]:
-    """Key names, for log lines and errors."""
-    return [s.name for s in states]

@@ -197,7 +197,7 @@ class Scheduler:
             endpoint.priority = min(endpoint.priority, priority)
         endpoint.entries += 1
         self._reassign()
-        return self._flush(now)
+        return self._flush()
 
     def leave(self, name: str, now: float) -> list[Waiter]:
         """Close an endpoint block; its keys go to the others."""
@@ -209,7 +209,7 @@ class Scheduler:
             endpoint.reserve, endpoint.priority = 0, LOWEST_PRIORITY
         self._reassign()
         self._forget_if_idle(endpoint)
-        return self._flush(now)
+        return self._flush()
 
     # -- grants ------------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class Scheduler:
             if not endpoint.waiters:
                 self._waiting.pop(endpoint.name, None)
                 self._forget_if_idle(endpoint)
-        return self._flush(now)
+        return self._flush()
 
     def release(self, lease: Lease, now: float, *, sent: bool = False) -> list[Waiter]:
         """
@@ -272,7 +272,7 @@ class Scheduler:
         lease.key.release(lease.stamped_at, refund=not sent, number=lease.number)
         self._advance(now)
         self._reindex(lease.key, now)
-        return self._flush(now)
+        return self._flush()
 
     def report(
         self,
@@ -321,7 +321,7 @@ class Scheduler:
         )
         self._advance(now)
         self._reindex(lease.key, now)
-        return self._flush(now)
+        return self._flush()
 
     def mark_sent(self, lease: Lease, now: float) -> list[Waiter]:
         """
@@ -340,7 +340,7 @@ class Scheduler:
             lease.stamped_at = now
             # The key's timers went stale with the change; set them anew.
             self._reindex(lease.key, now)
-        return self._flush(now)
+        return self._flush()
 
     # -- time ------------------------------------------------------------------
 
@@ -351,12 +351,12 @@ class Scheduler:
             return []
         key.forget_shared()
         self._reindex(key, now)
-        return self._flush(now)
+        return self._flush()
 
     def advance(self, now: float) -> list[Waiter]:
         """Let time pass: free keys whose wait is over, reclaim stale leases."""
         self._advance(now)
-        return self._flush(now)
+        return self._flush()
 
     def next_wake(self) -> float | None:
         """The next instant at which :meth:`advance` would change anything."""
@@ -388,7 +388,7 @@ class Scheduler:
                 waiter.error = PoolClosed(waiter.endpoint)
                 self._woken.append(waiter)
         self._waiting.clear()
-        return self._flush(0.0)
+        return self._flush()
 
     # -- views -------------------------------------------------------------------
 
@@ -690,7 +690,7 @@ class Scheduler:
             target[name] = key
             self._ready_in[name] = target
 
-    def _flush(self, now: float) -> list[Waiter]:
+    def _flush(self) -> list[Waiter]:
         woken, self._woken = self._woken, []
         return woken
 
