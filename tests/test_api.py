@@ -60,3 +60,33 @@ def test_policies_module_exports_exist() -> None:
     )
     for name in module.__all__:
         assert hasattr(rotisserie.policies, name), name
+
+
+def test_core_works_without_any_http_client_installed() -> None:
+    """Importing and using the pool needs no HTTP client, Redis client or CLI library."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import sys
+
+        class Block:
+            def find_spec(self, name, path, target=None):
+                top = name.split(".")[0]
+                if top in ("httpx", "requests", "aiohttp", "redis", "click", "rich"):
+                    raise ImportError(f"blocked {name}")
+
+        sys.meta_path.insert(0, Block())
+        from rotisserie import KeyConfig, KeyPool
+        pool = KeyPool([KeyConfig("a", "tok-a")])
+        pool.mark_result(pool.take_key("e"), 200)
+        print(pool.snapshot().in_flight)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"

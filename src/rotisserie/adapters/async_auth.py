@@ -18,19 +18,13 @@ from .._config import AuthConfig, RetryConfig
 from .._endpoint_block import EndpointBlock
 from .._lease import Lease
 from ..errors import ConfigError, NoKeyAvailable
+from ._auth_base import AuthBase
 from ._flow import Call, Settings, build_settings, protect_logs, worth_waiting
 
 if TYPE_CHECKING:
     import aiohttp
     import httpx
     from aiohttp.client import _RequestContextManager
-    from httpx import Auth as _AuthBase
-else:
-    try:
-        # See sync_auth: being an httpx.Auth makes httpx run the auth flow.
-        from httpx import Auth as _AuthBase
-    except ImportError:
-        _AuthBase = object
 
 __all__ = ["AsyncAuth"]
 
@@ -60,7 +54,7 @@ class Middleware:
         return f"Middleware({self._auth!r})"
 
 
-class AsyncAuth(_AuthBase):
+class AsyncAuth(AuthBase):
     """
     Puts a key from an :class:`~rotisserie.AsyncKeyPool` on each request of
     ``httpx.AsyncClient`` or ``aiohttp``, rotating keys on 429.

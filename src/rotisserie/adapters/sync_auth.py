@@ -19,20 +19,12 @@ from .._endpoint_block import EndpointBlock
 from .._lease import Lease
 from .._pool import KeyPool
 from ..errors import ConfigError, NoKeyAvailable, WouldBlockError
+from ._auth_base import AuthBase
 from ._flow import Call, Settings, build_settings, protect_logs, worth_waiting
 
 if TYPE_CHECKING:
     import httpx
     import requests
-    from httpx import Auth as _AuthBase
-else:
-    try:
-        # Being an httpx.Auth is what makes httpx call the auth flow instead
-        # of treating the object as a plain callable; without httpx installed
-        # the class is a plain object and serves requests alone.
-        from httpx import Auth as _AuthBase
-    except ImportError:
-        _AuthBase = object
 
 __all__ = ["SyncAuth"]
 
@@ -41,7 +33,7 @@ class _Pending(Protocol):
     def abandon(self) -> None: ...
 
 
-class SyncAuth(_AuthBase):
+class SyncAuth(AuthBase):
     """
     Puts a key from a :class:`~rotisserie.KeyPool` on each request of
     ``requests`` or ``httpx.Client``, rotating keys on 429.
