@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from rotisserie import KeyConfig
+from rotisserie import AsyncKeyPool, KeyConfig, KeyPool
+from rotisserie.testing import Limit, SimulatedKey
 
 #: Tokens long and odd enough that finding one in a text is no accident.
 TOKENS = {"k1": "tok-alpha-9f8e7d6c5b4a", "k2": "tok-bravo-1a2b3c4d5e6f"}
@@ -292,3 +293,32 @@ def exception_texts(error: BaseException) -> list[str]:
     import traceback
 
     return ["".join(traceback.format_exception(error)), str(error), repr(error)]
+
+
+Serve = Callable[[Handler], AppServer]
+"""Starts a small app server for one test (the ``serve`` fixture)."""
+
+
+def sim_keys(
+    first: Limit | None = None, second: Limit | None = None
+) -> list[SimulatedKey]:
+    """Both test keys as simulated keys, named k1 and k2."""
+    return [
+        SimulatedKey(TOKENS["k1"], first, name="k1"),
+        SimulatedKey(TOKENS["k2"], second, name="k2"),
+    ]
+
+
+@pytest.fixture
+def pool() -> Iterator[KeyPool]:
+    """A sync pool of the two test keys."""
+    with KeyPool(configs()) as pool:
+        yield pool
+
+
+@pytest.fixture
+def apool() -> Iterator[AsyncKeyPool]:
+    """An async pool of the two test keys."""
+    pool = AsyncKeyPool(configs())
+    yield pool
+    pool.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -14,13 +14,13 @@ import pytest
 from rotisserie import AsyncKeyPool, KeyConfig, KeyPool, NoKeyAvailable, WouldBlockError
 from rotisserie.adapters import AsyncAuth
 from rotisserie.errors import ConfigError
-from rotisserie.testing import Limit, SimulatedKey, SimulatorFactory
+from rotisserie.testing import Limit, SimulatorFactory
 
 from .conftest import (
     PROMPT,
     TOKENS,
     AppServer,
-    Handler,
+    Serve,
     assert_no_token,
     bouncing,
     broken_body,
@@ -32,29 +32,10 @@ from .conftest import (
     ok,
     per_key,
     redirect_to,
+    sim_keys,
     sleeping,
     status,
 )
-
-Serve = Callable[[Handler], AppServer]
-
-
-def sim_keys(
-    first: Limit | None = None, second: Limit | None = None
-) -> list[SimulatedKey]:
-    """Both test keys as simulated keys, named k1 and k2."""
-    return [
-        SimulatedKey(TOKENS["k1"], first, name="k1"),
-        SimulatedKey(TOKENS["k2"], second, name="k2"),
-    ]
-
-
-@pytest.fixture
-def apool() -> Iterator[AsyncKeyPool]:
-    """An async pool of the two test keys."""
-    pool = AsyncKeyPool(configs())
-    yield pool
-    pool.close()
 
 
 async def agen_body() -> AsyncIterator[bytes]:

@@ -15,13 +15,13 @@ from rotisserie import KeyConfig, KeyPool, NoKeyAvailable, RetryConfig
 from rotisserie.adapters import SyncAuth
 from rotisserie.adapters.requests import Exchange, GuardedAdapter
 from rotisserie.errors import ConfigError
-from rotisserie.testing import Limit, SimulatedKey, SimulatorFactory
+from rotisserie.testing import Limit, SimulatorFactory
 
 from .conftest import (
     PROMPT,
     TOKENS,
     AppServer,
-    Handler,
+    Serve,
     assert_no_token,
     bouncing,
     broken_body,
@@ -33,27 +33,9 @@ from .conftest import (
     ok,
     per_key,
     redirect_to,
+    sim_keys,
     status,
 )
-
-Serve = Callable[[Handler], AppServer]
-
-
-def sim_keys(
-    first: Limit | None = None, second: Limit | None = None
-) -> list[SimulatedKey]:
-    """Both test keys as simulated keys, named k1 and k2."""
-    return [
-        SimulatedKey(TOKENS["k1"], first, name="k1"),
-        SimulatedKey(TOKENS["k2"], second, name="k2"),
-    ]
-
-
-@pytest.fixture
-def pool() -> Iterator[KeyPool]:
-    """A pool of the two test keys."""
-    with KeyPool(configs()) as pool:
-        yield pool
 
 
 def wait_until(condition: Callable[[], bool], limit: float = PROMPT) -> bool:
