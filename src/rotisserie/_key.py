@@ -77,6 +77,7 @@ class KeyState:
         "_cached_for",
         "_in_flight_sent",
         "_learned_period",
+        "_pace",
         "_previous_grant_at",
         "_probing",
         "_seen_at",
@@ -100,6 +101,8 @@ class KeyState:
         #: Seconds added to every window of this key (see :meth:`widen_windows`).
         self.window_margin = 0.0
         self._windows = [_WindowLog(w, 0.0) for w in config.windows]
+        # Asked on every reindex while requests wait; changes only with the margin.
+        self._pace = self._even_pace()
         #: Requests granted on this key and not yet reported or released.
         self.in_flight = 0
         #: The key rests until this instant after a 429 or a transport error.
@@ -159,8 +162,7 @@ class KeyState:
         grants within moments; a gap of 0.1 s is enough to keep a burst from
         leaving the client as one volley.
         """
-        even = min((w.seconds / w.limit for w in self._windows), default=0.0)
-        return min(even, _PACE_CAP)
+        return self._pace
 
     @property
     def disabled(self) -> bool:
@@ -342,7 +344,12 @@ class KeyState:
         self.window_margin = margin
         for log, window in zip(self._windows, self.config.windows, strict=True):
             log.seconds = window.seconds + margin
+        self._pace = self._even_pace()
         self.version += 1
+
+    def _even_pace(self) -> float:
+        even = min((w.seconds / w.limit for w in self._windows), default=0.0)
+        return min(even, _PACE_CAP)
 
     def widen_windows(self) -> None:
         """

@@ -46,7 +46,7 @@ from .errors import (
 from .policies import EvenPolicy, PolicySpec, resolve_policy
 from .state import KeyStore, MemoryStore
 
-__all__ = ["LOWEST_PRIORITY", "Scheduler", "Waiter"]
+__all__ = ["LOWEST_PRIORITY", "Scheduler", "Waiter", "is_interruption"]
 
 log = logging.getLogger(__name__)
 
@@ -600,7 +600,7 @@ class Scheduler:
         lease: Lease,
     ) -> None:
         """Change a key's health by what its request's answer said."""
-        if error is not None and _is_interruption(error):
+        if is_interruption(error):
             return  # the caller gave up; nothing is known about the key
         if error is not None or status is None:
             seconds = retry.error_backoff(key.streak)
@@ -734,6 +734,11 @@ def _check_endpoint_args(name: str, reserve: int, priority: int) -> None:
         raise ConfigError("priority", f"must be an int of at least 1, got {priority!r}")
 
 
-def _is_interruption(error: BaseException) -> bool:
-    """A cancellation or interrupt says nothing about the key's health."""
+def is_interruption(error: BaseException | None) -> bool:
+    """
+    Whether ``error`` means the caller gave up (a cancellation or interrupt)
+    rather than the request failed: it says nothing about the key's health.
+    """
+    if error is None:
+        return False
     return isinstance(error, asyncio.CancelledError) or not isinstance(error, Exception)

@@ -19,7 +19,6 @@ pool calls made here (``mark_result``, ``release``) never block.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from .._lease import Lease, LeaseStatus
 from .._pool import _check_timeout
 from .._pool_base import PoolBase
 from .._redact import scrub
+from .._scheduler import is_interruption
 from .._signals import SignalKind, read_signal
 from ..errors import NoKeyAvailable, ResultAlreadyReported
 
@@ -425,13 +425,6 @@ def worth_waiting(error: NoKeyAvailable, pool: PoolBase, limit: float) -> bool:
     if all(key.disabled for key in pool.keys):
         return False
     return error.retry_after is None or error.retry_after <= limit
-
-
-def is_interruption(error: BaseException | None) -> bool:
-    """Whether ``error`` means the caller gave up rather than the request failed."""
-    if error is None:
-        return False
-    return isinstance(error, asyncio.CancelledError) or not isinstance(error, Exception)
 
 
 def find_error(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
