@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._endpoint_block import EndpointBlock
 from ._lease import Lease, LeaseStatus
-from ._pool import _check_timeout
-from ._pool_base import PoolBase
+from ._pool_base import PoolBase, check_timeout
 from ._scheduler import Waiter
 from .errors import NoKeyAvailable
 
@@ -75,7 +74,7 @@ class AsyncKeyPool(PoolBase):
             NoKeyAvailable: no key freed within ``timeout`` seconds.
             PoolClosed: the pool was closed.
         """
-        _check_timeout(timeout)
+        check_timeout(timeout)
         with self._lock:
             outcome = self._scheduler.request(endpoint, self._clock())
             if isinstance(outcome, Lease):

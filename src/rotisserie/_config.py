@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Union
 
 from ._redact import fingerprint
@@ -286,8 +286,6 @@ def merge_retry(
     config = override if override is not None else base
     if retry_attempts is None and retry_for_methods is None:
         return config
-    from dataclasses import replace
-
     return replace(
         config,
         retry_attempts=config.retry_attempts

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._endpoint_block import EndpointBlock
 from ._lease import Lease
-from ._pool_base import PoolBase
+from ._pool_base import PoolBase, check_timeout
 from ._scheduler import Waiter
 from .errors import NoKeyAvailable, WouldBlockError
 
@@ -101,7 +101,7 @@ class KeyPool(PoolBase):
             PoolClosed: the pool was closed.
             WouldBlockError: the wait would block a running event loop.
         """
-        _check_timeout(timeout)
+        check_timeout(timeout)
         with self._lock:
             outcome = self._scheduler.request(endpoint, self._clock())
             if isinstance(outcome, Lease):
@@ -270,21 +270,6 @@ class KeyPool(PoolBase):
                             waiter.handle.set()
             finally:
                 self._timer_thread = None
-
-
-def _check_timeout(timeout: float | None) -> None:
-    from .errors import ConfigError
-
-    if timeout is None:
-        return
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not timeout >= 0
-    ):
-        raise ConfigError(
-            "timeout", f"must be a number of seconds >= 0 or None, got {timeout!r}"
-        )
 
 
 def _in_event_loop() -> bool:

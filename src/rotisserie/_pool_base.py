@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._config import AuthConfig, KeyConfig, RetryConfig, merge_auth
+from ._env import load_keyconfigs_from_env
 from ._key import KeyState
 from ._lease import Lease
 from ._scheduler import Scheduler, Waiter
@@ -16,7 +17,7 @@ from .errors import ConfigError
 from .policies import PolicySpec
 from .state import KeyStore
 
-__all__ = ["Clock", "PoolBase"]
+__all__ = ["Clock", "PoolBase", "check_timeout"]
 
 #: A clock returns epoch seconds, like :func:`time.time`.
 Clock = Callable[[], float]
@@ -106,8 +107,6 @@ class PoolBase:
         :func:`rotisserie.load_keyconfigs_from_env`; every other keyword
         argument goes to the pool.
         """
-        from ._env import load_keyconfigs_from_env
-
         loader_args = {k: kwargs.pop(k) for k in list(kwargs) if k in _LOADER_ARGS}
         configs = load_keyconfigs_from_env(
             list(names) if names is not None else None,
@@ -240,3 +239,16 @@ def _check_result(status: object, headers: object, body: object) -> None:
         )
     if body is not None and not isinstance(body, (bytes, bytearray, memoryview)):
         raise ConfigError("body", f"must be bytes or None, got {type(body).__name__}")
+
+
+def check_timeout(timeout: float | None) -> None:
+    if timeout is None:
+        return
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not timeout >= 0
+    ):
+        raise ConfigError(
+            "timeout", f"must be a number of seconds >= 0 or None, got {timeout!r}"
+        )

@@ -29,8 +29,7 @@ from urllib.parse import quote, unquote_plus, urljoin, urlsplit
 
 from .._config import AuthConfig, RetryConfig, merge_auth, merge_retry
 from .._lease import Lease, LeaseStatus
-from .._pool import _check_timeout
-from .._pool_base import PoolBase
+from .._pool_base import PoolBase, check_timeout
 from .._redact import scrub
 from .._scheduler import is_interruption
 from .._signals import SignalKind, read_signal
@@ -124,7 +123,7 @@ def build_settings(
     Raises:
         ConfigError: an option is invalid.
     """
-    _check_timeout(timeout)
+    check_timeout(timeout)
     auth = merge_auth(
         pool.auth_config,
         auth_config,
