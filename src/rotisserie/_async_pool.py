@@ -12,7 +12,7 @@ from ._endpoint_block import EndpointBlock
 from ._lease import Lease, LeaseStatus
 from ._pool_base import PoolBase, check_timeout
 from ._scheduler import Waiter
-from .errors import NoKeyAvailable
+from .errors import NoKeyAvailable, StateBackendError
 
 if TYPE_CHECKING:
     from .adapters.aiohttp import AiohttpClient
@@ -75,7 +75,8 @@ class AsyncKeyPool(PoolBase):
             PoolClosed: the pool was closed.
         """
         check_timeout(timeout)
-        with self._lock:
+        with self._lock, self._store_guard():
+            self._look_again_if_store_failed()
             outcome = self._scheduler.request(endpoint, self._clock())
             if isinstance(outcome, Lease):
                 return outcome
@@ -239,7 +240,12 @@ class AsyncKeyPool(PoolBase):
     def _on_timer(self) -> None:
         with self._lock:
             self._timer = None
-            self._after_change(self._scheduler.advance(self._clock()))
+            try:
+                woken = self._scheduler.advance(self._clock())
+            except StateBackendError as exc:
+                self._store_failure = exc
+                woken = self._scheduler.fail_waiters(exc)
+            self._after_change(woken)
 
 
 def _resolve(served: asyncio.Future[Any]) -> None:

@@ -14,7 +14,7 @@ from ._endpoint_block import EndpointBlock
 from ._lease import Lease
 from ._pool_base import PoolBase, check_timeout
 from ._scheduler import Waiter
-from .errors import NoKeyAvailable, WouldBlockError
+from .errors import NoKeyAvailable, StateBackendError, WouldBlockError
 
 if TYPE_CHECKING:
     from .adapters.httpx import SyncHttpxClient
@@ -102,7 +102,8 @@ class KeyPool(PoolBase):
             WouldBlockError: the wait would block a running event loop.
         """
         check_timeout(timeout)
-        with self._lock:
+        with self._lock, self._store_guard():
+            self._look_again_if_store_failed()
             outcome = self._scheduler.request(endpoint, self._clock())
             if isinstance(outcome, Lease):
                 return outcome
@@ -265,7 +266,12 @@ class KeyPool(PoolBase):
                         # A wait past TIMEOUT_MAX overflows; waking early is harmless.
                         self._timer_changed.wait(min(delay, threading.TIMEOUT_MAX))
                         continue
-                    for waiter in self._scheduler.advance(self._clock()):
+                    try:
+                        woken = self._scheduler.advance(self._clock())
+                    except StateBackendError as exc:
+                        self._store_failure = exc
+                        woken = self._scheduler.fail_waiters(exc)
+                    for waiter in woken:
                         if isinstance(waiter.handle, threading.Event):
                             waiter.handle.set()
             finally:

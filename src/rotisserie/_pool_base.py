@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._config import AuthConfig, KeyConfig, RetryConfig, merge_auth
@@ -13,7 +14,7 @@ from ._key import KeyState
 from ._lease import Lease
 from ._scheduler import Scheduler, Waiter
 from ._snapshot import PoolSnapshot
-from .errors import ConfigError
+from .errors import ConfigError, StateBackendError
 from .policies import PolicySpec
 from .state import KeyStore
 
@@ -74,6 +75,8 @@ class PoolBase:
         self.retry_config = retry_config if retry_config is not None else RetryConfig()
         self._clock = clock
         self._lock = threading.Lock()
+        # The last failure of a shared store, until a look at it succeeds.
+        self._store_failure: StateBackendError | None = None
         self._scheduler = Scheduler(
             keys,
             distribute=distribute,
@@ -146,7 +149,7 @@ class PoolBase:
             ResultAlreadyReported: ``key`` was already reported or released.
         """
         _check_result(status, headers, body)
-        with self._lock:
+        with self._lock, self._store_guard():
             woken = self._scheduler.report(
                 key,
                 status,
@@ -167,7 +170,7 @@ class PoolBase:
         for you; call it yourself when requests can wait between
         ``take_key`` and the send (opening connections, queues).
         """
-        with self._lock:
+        with self._lock, self._store_guard():
             self._after_change(self._scheduler.mark_sent(key, self._clock()))
 
     def release(self, key: Lease, *, sent: bool = False) -> None:
@@ -180,9 +183,34 @@ class PoolBase:
                 but its fate is unknown (cancelled mid-flight): the slot stays
                 spent and the key's health is unchanged.
         """
-        with self._lock:
+        with self._lock, self._store_guard():
             woken = self._scheduler.release(key, self._clock(), sent=sent)
             self._after_change(woken)
+
+    @contextlib.contextmanager
+    def _store_guard(self) -> Iterator[None]:
+        """
+        Around scheduler calls, with the lock held: when the shared store
+        fails, every waiter hears of it at once (a release it waits for may
+        never be heard of) and the error goes on to the caller.
+        """
+        try:
+            yield
+        except StateBackendError as exc:
+            self._store_failure = exc
+            self._after_change(self._scheduler.fail_waiters(exc))
+            raise
+
+    def _look_again_if_store_failed(self) -> None:
+        """
+        After a store failure, look at every key again before a request may
+        wait: a store still down fails the request now rather than leaving it
+        waiting for a release nobody can report; a store back up refreshes
+        keys whose releases were lost.
+        """
+        if self._store_failure is not None:
+            self._after_change(self._scheduler.refresh_all(self._clock()))
+            self._store_failure = None
 
     def _key_freed(self, name: str) -> None:
         with self._lock:

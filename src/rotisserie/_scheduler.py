@@ -42,6 +42,7 @@ from .errors import (
     ForeignKeyError,
     PoolClosed,
     ResultAlreadyReported,
+    StateBackendError,
 )
 from .policies import EvenPolicy, PolicySpec, resolve_policy
 from .state import KeyStore, MemoryStore
@@ -378,6 +379,29 @@ class Scheduler:
         if soonest == INF:
             return None
         return max(soonest - now, 0.0)
+
+    def fail_waiters(self, error: StateBackendError) -> list[Waiter]:
+        """
+        Wake every waiter with a copy of ``error``: the shared store failed,
+        so the release a waiter counts on may never be heard of.
+        """
+        for endpoint in list(self._waiting.values()):
+            while endpoint.waiters:
+                waiter = endpoint.waiters.popleft()
+                failure = StateBackendError(str(error))
+                failure.__cause__ = error.__cause__
+                waiter.error = failure
+                self._woken.append(waiter)
+            self._forget_if_idle(endpoint)
+        self._waiting.clear()
+        return self._flush()
+
+    def refresh_all(self, now: float) -> list[Waiter]:
+        """Look again at every key's shared state (after the store failed)."""
+        for key in self._keys.values():
+            key.forget_shared()
+            self._reindex(key, now)
+        return self._flush()
 
     def close(self) -> list[Waiter]:
         """Refuse new requests and fail every waiter with :class:`PoolClosed`."""

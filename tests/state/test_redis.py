@@ -246,3 +246,42 @@ def test_redis_unreachable_at_pool_creation_is_a_state_backend_error() -> None:
         assert "PaSsWoRd77" not in str(caught.value)
     finally:
         store.close()
+
+
+def test_redis_dying_wakes_waiters_and_later_requests_fail_promptly() -> None:
+    """When Redis dies, a waiter without a timeout wakes with StateBackendError, and so does the next request."""
+    server = RedisServer()
+    server.start()
+    store = RedisStore(server.url, namespace="dying")
+    try:
+        pool = KeyPool(
+            [KeyConfig("K1", "tok-secret-value", max_in_flight=1)], store=store
+        )
+        held = pool.take_key("e")
+        outcome: list[BaseException] = []
+
+        def wait_forever() -> None:
+            try:
+                pool.take_key("e", timeout=None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait_forever)
+        waiter.start()
+        deadline = time.monotonic() + 5
+        while pool.snapshot().waiting == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.stop()
+        with pytest.raises(StateBackendError):
+            pool.mark_result(held, 200)
+        waiter.join(timeout=5)
+        assert not waiter.is_alive(), "the waiter was never woken"
+        assert len(outcome) == 1 and isinstance(outcome[0], StateBackendError)
+        start = time.monotonic()
+        with pytest.raises(StateBackendError) as caught:
+            pool.take_key("e", timeout=30)
+        assert time.monotonic() - start < 5
+        assert "tok-secret-value" not in str(caught.value)
+    finally:
+        store.close()
+        server.stop()

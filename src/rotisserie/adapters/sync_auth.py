@@ -55,10 +55,15 @@ class SyncAuth(AuthBase):
     no key is expected to free by then: the caller gets the last answer.
     A key is never sent to another origin on a redirect.
 
-    A refused connection is raised at once and its lease released. With
-    requests, other transport errors of a retryable request are sent again
-    on another key (after the first send only on a mounted session, see
-    :meth:`mount`); httpx does not let an auth retry them.
+    A refused connection is raised at once. With httpx and with a mounted
+    requests session (see :meth:`mount`; ``pool.requests_client`` mounts its
+    own), its lease is released at once too. A bare ``requests.get(url,
+    auth=auth)`` never tells the auth that its first send failed: that lease
+    ends at this auth's next request on the thread, when the block is left,
+    or when the request is garbage collected. With requests, other transport
+    errors of a retryable request are sent again on another key (after the
+    first send only on a mounted session); httpx does not let an auth retry
+    them.
 
     Args:
         pool: the pool keys come from.
